@@ -69,6 +69,8 @@ export const ProcessExec = event('process.exec', {
 export const ProcessExit = event('process.exit', {
   ...processRef,
   exitCode: Type.Integer({ minimum: 0, maximum: 255 }),
+  /** Set by the /proc fallback when the process was reaped before its status could be read. */
+  exitCodeUnknown: Type.Optional(Type.Boolean()),
   signal: Nullable(Type.Integer({ minimum: 1, maximum: 64 })),
   coreDumped: Type.Boolean(),
   durationNs: Type.Optional(Ns),
