@@ -1,0 +1,2 @@
+// Attribution records (runs, steps, tasks, tool executions): owned by the attribution issue.
+export {};

@@ -1,0 +1,2 @@
+// Insight records: owned by the insights issue.
+export {};
