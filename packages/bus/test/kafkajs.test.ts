@@ -1,0 +1,4 @@
+import { busContract } from './contract.ts';
+import { testBus } from './helpers.ts';
+
+busContract('kafkajs', testBus);
