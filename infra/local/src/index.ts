@@ -1,1 +1,9 @@
 export * from './addresses.ts';
+export { createKafka, describeKafka, readinessTopic } from './kafka.ts';
+export { ensureDirs, repoRoot, type StackPaths, stackPaths } from './paths.ts';
+export { assertPortFree, isPortFree, portHolder } from './ports.ts';
+export { createPostgres, hasTimescale, queryPostgres } from './postgres.ts';
+export { createRedis, pingRedis } from './redis.ts';
+export type { LocalServer, Progress, ServerState, ServerStatus } from './server.ts';
+export { StackError } from './server.ts';
+export { createStack, type Stack } from './stack.ts';

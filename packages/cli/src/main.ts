@@ -1,11 +1,13 @@
 // The tracer command line. Each command lives in commands/<name>.ts and registers itself here.
 import { Command } from 'commander';
 import { registerStackCommands } from './commands/stack.ts';
+import { registerTestCommand } from './commands/test.ts';
 
 const program = new Command('tracer')
   .description('Observe pipelines from the Linux kernel: what ran, why it failed or slowed, what it cost.')
   .showHelpAfterError('(run with --help for usage)');
 
 registerStackCommands(program);
+registerTestCommand(program);
 
 await program.parseAsync(process.argv);

@@ -1,8 +1,61 @@
+import { createStack } from '@tracer/local';
 import type { Command } from 'commander';
+import { printProgress, printStatus, reportFailure, startPlatform } from '../platform.ts';
+
+const stdout = (line: string) => process.stdout.write(`${line}\n`);
 
 /** `tracer up`, `tracer down`, `tracer status`: the local platform. */
 export function registerStackCommands(program: Command): void {
-  program.command('up').description('install what is missing and start the platform on this machine').action(async () => {
-    throw new Error('not yet');
-  });
+  program
+    .command('up')
+    .description(
+      'start the platform on this machine (Kafka, PostgreSQL, Redis on loopback, data under .tracer/) ' +
+        'and apply database migrations; a no-op for what already runs',
+    )
+    .addHelpText(
+      'after',
+      '\nThe ./tracer script installs what is missing first (infra/local/install.sh).\n' +
+        'Ports: TRACER_KAFKA_PORT (19092), TRACER_KAFKA_CONTROLLER_PORT (kafka+1), TRACER_POSTGRES_PORT (15432),\n' +
+        'TRACER_REDIS_PORT (16379). State folder: TRACER_HOME (.tracer/ in the repo).',
+    )
+    .action(async () => {
+      const t0 = Date.now();
+      try {
+        const { stack, started } = await startPlatform(printProgress);
+        const ok = await printStatus(stack, stdout);
+        const what = started.length ? `started ${started.join(', ')}` : 'already running';
+        printProgress(`tracer is up (${what}, ${((Date.now() - t0) / 1000).toFixed(1)}s). Stop it with ./tracer down.`);
+        process.exitCode = ok ? 0 : 1;
+      } catch (err) {
+        reportFailure(err);
+        printProgress('Servers that did start keep running; ./tracer status shows them, ./tracer down stops them.');
+        process.exitCode = 1;
+      }
+    });
+
+  program
+    .command('down')
+    .description('stop the platform on this machine; its data stays under .tracer/ for the next up')
+    .action(async () => {
+      try {
+        const stack = createStack();
+        await stack.down(printProgress);
+        await printStatus(stack, stdout);
+      } catch (err) {
+        reportFailure(err);
+        process.exitCode = 1;
+      }
+    });
+
+  program
+    .command('status')
+    .description('print NAME STATE ADDRESS for each component; exit 0 only if all are running')
+    .action(async () => {
+      try {
+        process.exitCode = (await printStatus(createStack(), stdout)) ? 0 : 1;
+      } catch (err) {
+        reportFailure(err);
+        process.exitCode = 1;
+      }
+    });
 }
