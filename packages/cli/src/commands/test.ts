@@ -89,7 +89,7 @@ function runNodeTest(
   summaryFile: string,
   stack: Stack | undefined,
 ): Promise<number> {
-  const reporter = join(import.meta.dirname, 'test-summary-reporter.ts');
+  const reporter = join(import.meta.dirname, '../test-summary-reporter.ts');
   const args = [
     '--test',
     `--test-concurrency=${opts.concurrency}`,
