@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { after, describe, test } from 'node:test';
+import { migrate, migrationsDir, timeSeriesTables } from '../src/index.ts';
+import { emptyDatabase, type TestDatabase } from './helpers.ts';
+
+const migrationNames = readdirSync(migrationsDir)
+  .filter((f) => f.endsWith('.sql'))
+  .sort()
+  .map((f) => f.replace(/\.sql$/, ''));
+
+describe('migrations', { concurrency: true }, () => {
+  const dbs: TestDatabase[] = [];
+  after(() => Promise.all(dbs.map((d) => d.drop())));
+
+  test('apply to an empty database, then are no-ops the second time', async () => {
+    const db = await emptyDatabase('migrate');
+    dbs.push(db);
+    assert.deepEqual(await migrate({ databaseUrl: db.url }), { applied: migrationNames });
+    assert.deepEqual(await migrate({ databaseUrl: db.url }), { applied: [] });
+
+    const { rows } = await db.pool.query<{ relname: string; relkind: string }>(
+      `SELECT relname, relkind FROM pg_class
+       WHERE relname IN ('tenants', 'teams', 'processes', 'process_samples') AND relnamespace = 'public'::regnamespace
+       ORDER BY relname`,
+    );
+    const { rows: ext } = await db.pool.query("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'");
+    const timescale = ext.length === 1;
+    const series = timescale ? 'r' : 'p'; // hypertable: plain table; native: partitioned
+    assert.deepEqual(rows, [
+      { relname: 'process_samples', relkind: series },
+      { relname: 'processes', relkind: series },
+      { relname: 'teams', relkind: 'r' },
+      { relname: 'tenants', relkind: 'r' },
+    ]);
+    const modes = (await timeSeriesTables(db.pool)).map((t) => [t.table, t.mode]);
+    const mode = timescale ? 'timescaledb' : 'native';
+    assert.deepEqual(modes, [
+      ['process_samples', mode],
+      ['processes', mode],
+    ]);
+  });
+
+  test('every tenant-owned table has tenant_id, forced row-level security and a policy', async () => {
+    const db = await emptyDatabase('rls-shape');
+    dbs.push(db);
+    await migrate({ databaseUrl: db.url, storage: 'native' });
+    const { rows } = await db.pool.query<{ relname: string; rls: boolean; forced: boolean; policies: number }>(
+      `SELECT c.relname, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced,
+              (SELECT count(*)::int FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
+       FROM pg_class c
+       WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+         AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id')
+       ORDER BY c.relname`,
+    );
+    assert.deepEqual(rows, [
+      { relname: 'process_samples', rls: true, forced: true, policies: 1 },
+      { relname: 'processes', rls: true, forced: true, policies: 1 },
+      { relname: 'teams', rls: true, forced: true, policies: 1 },
+    ]);
+  });
+
+  test('with TimescaleDB: hypertables with retention, compression refused where RLS is on', async (t) => {
+    const db = await emptyDatabase('timescale');
+    dbs.push(db);
+    const { rows } = await db.pool.query("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'");
+    if (rows.length === 0) return t.skip('timescaledb is not installed on this PostgreSQL');
+    await migrate({ databaseUrl: db.url });
+    const tables = await timeSeriesTables(db.pool);
+    assert.deepEqual(tables.map((x) => [x.table, x.mode]), [['process_samples', 'timescaledb'], ['processes', 'timescaledb']]);
+    const { rows: hypertables } = await db.pool.query(
+      'SELECT hypertable_name FROM timescaledb_information.hypertables ORDER BY hypertable_name',
+    );
+    assert.deepEqual(hypertables.map((h) => h.hypertable_name), ['process_samples', 'processes']);
+    const { rows: jobs } = await db.pool.query(
+      "SELECT hypertable_name FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention' ORDER BY 1",
+    );
+    assert.deepEqual(jobs.map((j) => j.hypertable_name), ['process_samples', 'processes']);
+  });
+
+  test('the migrate command applies, then reports nothing to apply', async () => {
+    const db = await emptyDatabase('migrate-bin');
+    dbs.push(db);
+    const bin = new URL('../src/bin/migrate.ts', import.meta.url).pathname;
+    const run = () => promisify(execFile)(process.execPath, [bin, '--database-url', db.url], { env: { ...process.env, TRACER_LOG_LEVEL: 'warn' } });
+    const first = await run();
+    assert.deepEqual(first.stdout.trim().split('\n'), migrationNames);
+    const second = await run();
+    assert.equal(second.stdout, '');
+    assert.match(second.stderr, /nothing to apply/);
+  });
+});
