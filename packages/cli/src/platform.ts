@@ -7,46 +7,21 @@ export const printProgress: Progress = (line) => {
   process.stderr.write(`${line}\n`);
 };
 
-type Migrate = (opts: { databaseUrl: string }) => Promise<unknown>;
-
-/**
- * `migrate` from @tracer/db, or undefined while that package does not provide one yet.
- * Only the package itself being absent is tolerated; an error inside it propagates.
- */
-async function loadMigrate(): Promise<Migrate | undefined> {
-  const specifier = '@tracer/db';
-  let db: { migrate?: unknown };
-  try {
-    db = await import(specifier);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    // The message names what is missing first ("Cannot find module 'X' imported from Y").
-    const target = /Cannot find (?:module|package) '([^']+)'/.exec(e.message)?.[1] ?? '';
-    const missing =
-      e.code === 'ERR_MODULE_NOT_FOUND' &&
-      (target === specifier || /(@tracer|packages)\/db\/src\/index\.ts$/.test(target));
-    if (missing) return undefined;
-    throw err;
-  }
-  return typeof db.migrate === 'function' ? (db.migrate as Migrate) : undefined;
-}
-
+/** Applies pending migrations (@tracer/db, loaded only here: status and down need no pg). */
 export async function migrateDatabase(databaseUrl: string, progress: Progress): Promise<void> {
-  const migrate = await loadMigrate();
-  if (migrate === undefined) {
-    progress('migrations: @tracer/db has no migrate() yet; skipped');
-    return;
-  }
+  const { migrate } = await import('@tracer/db');
   const t0 = Date.now();
+  let applied: string[];
   try {
-    await migrate({ databaseUrl });
+    ({ applied } = await migrate({ databaseUrl }));
   } catch (err) {
     throw new StackError(
       `migrations failed: ${err instanceof Error ? err.message : String(err)}\n` +
-        'The database is running; fix the migration and run ./tracer up again (packages/db/migrations).',
+        'The servers are running; fix the migration (packages/db/migrations) and run ./tracer up again.',
     );
   }
-  progress(`migrations: applied (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+  const took = `${((Date.now() - t0) / 1000).toFixed(1)}s`;
+  progress(applied.length ? `migrations: applied ${applied.join(', ')} (${took})` : 'migrations: up to date');
 }
 
 /** Starts what is not running, waits for it, migrates; returns the servers this call started. */
