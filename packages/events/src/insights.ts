@@ -56,6 +56,10 @@ export const ErrorEntry = Type.Object({
   line: Type.Integer({ minimum: 1 }),
   text: Type.String({ maxLength: 2048 }),
   level: Type.Optional(Type.Union([Type.Literal('error'), Type.Literal('warning')])),
+  /** The process whose output holds the line, when it is not the insight's own (a wrapper's message). */
+  pid: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Identical lines (numbers aside) folded into this one. */
+  count: Type.Optional(Type.Integer({ minimum: 1 })),
 });
 export type ErrorEntry = Static<typeof ErrorEntry>;
 

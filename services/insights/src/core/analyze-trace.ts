@@ -1,0 +1,52 @@
+// A whole trace at once: the engine replayed over the trace in time slices, as it would have
+// run live, so stalls that later resumed and steps that ran long are seen as they were.
+import type { Insight } from '@tracer/events';
+import { explainDeterministic, type RootCause } from './classify.ts';
+import { allInsights, createInsightsState, type EngineInput, stepInsights } from './engine.ts';
+import { buildEvidencePacket, type EvidencePacket } from './evidence.ts';
+import { findProcess } from './processes.ts';
+import type { EngineState, InsightsOptions } from './types.ts';
+
+export interface AnalyzeOptions extends InsightsOptions {
+  /** Replay slice, ns (default 1 s). */
+  stepNs?: number;
+  /** The clock at the end (default: the last event's time). */
+  now?: number;
+}
+
+export function analyzeTraceState(events: readonly EngineInput[], options: AnalyzeOptions = {}): { state: EngineState; insights: Insight[] } {
+  const stepNs = options.stepNs ?? 1e9;
+  const state = createInsightsState();
+  let batch: EngineInput[] = [];
+  let sliceEnd: number | undefined;
+  let last = 0;
+  for (const ev of events) {
+    const ts = typeof ev.ts === 'number' ? ev.ts : 0;
+    if (sliceEnd === undefined) sliceEnd = ts + stepNs;
+    if (ts >= sliceEnd) {
+      stepInsights(state, batch, sliceEnd, options);
+      batch = [];
+      while (ts >= sliceEnd) sliceEnd += stepNs;
+    }
+    batch.push(ev);
+    last = Math.max(last, ts);
+  }
+  stepInsights(state, batch, options.now ?? last, options);
+  return { state, insights: allInsights(state) };
+}
+
+/** Every insight of a trace, final: what `tracer run` appends to the trace as `insight` events. */
+export function analyzeTrace(events: readonly EngineInput[], options: AnalyzeOptions = {}): Insight[] {
+  return analyzeTraceState(events, options).insights;
+}
+
+/** The evidence packet and deterministic root cause behind a failure insight. */
+export function explainInsight(state: EngineState, insight: Insight): { packet: EvidencePacket; rootCause: RootCause } | undefined {
+  if (insight.pid === undefined) return undefined;
+  const culprit = findProcess(state, insight.pid, insight.upid);
+  if (!culprit) return undefined;
+  const reportedKey = state.failureOf.get(culprit.key);
+  const reported = reportedKey ? state.processes.get(reportedKey) : undefined;
+  const packet = buildEvidencePacket(state, culprit, reported);
+  return { packet, rootCause: explainDeterministic(packet) };
+}

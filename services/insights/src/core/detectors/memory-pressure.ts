@@ -1,0 +1,36 @@
+// Memory pressure on the host while tasks ran: PSI memory "some" avg10 above the threshold,
+// or little memory left available. Concerns the traced process with the largest RSS.
+import type { HostSample } from '@tracer/events';
+import type { DetectorContext, ProcessRecord } from '../types.ts';
+import { advanceEpisode } from './host-episodes.ts';
+import { formatBytes, formatDuration, who } from './format.ts';
+
+export function detectMemoryPressure(ctx: DetectorContext, h: HostSample, alive: ProcessRecord[], settings: ProcessRecord['settings']): void {
+  const s = settings.memoryPressure;
+  if (!s.enabled) return;
+  const some10 = h.pressure?.memory?.some10 ?? 0;
+  const total = h.memoryUsedBytes + h.memoryAvailableBytes;
+  const availShare = total > 0 ? h.memoryAvailableBytes / total : 1;
+  const active = alive.length > 0 && (some10 >= s.minSome10 || availShare <= s.maxAvailableShare);
+  const host = ctx.state.host;
+  const { episode, ended } = advanceEpisode(host.memory, active, h.ts, 'host#memory_pressure', some10);
+  host.memory = episode;
+  if (episode) {
+    for (const p of alive) episode.affected.add(p.key);
+    if (h.ts - episode.startTs >= s.minNs) {
+      episode.open = true;
+      const top = [...alive].sort((a, b) => b.rssBytes - a.rssBytes)[0];
+      ctx.upsert(episode.id, top, {
+        kind: 'memory_pressure',
+        severity: 'warning',
+        startTs: episode.startTs,
+        summary: `Host memory pressure for ${formatDuration(h.ts - episode.startTs)} while ${episode.affected.size} traced process(es) ran (PSI memory some ${episode.peak.toFixed(0)}%, ${formatBytes(h.memoryAvailableBytes)} available)${top ? `; largest: ${who(top)} at ${formatBytes(top.rssBytes)}` : ''}.`,
+        evidence: { peakSome10: episode.peak, memoryAvailableBytes: h.memoryAvailableBytes, memoryUsedBytes: h.memoryUsedBytes, affectedProcesses: episode.affected.size, durationNs: h.ts - episode.startTs },
+      });
+    }
+  }
+  if (ended?.open) {
+    const i = ctx.get(ended.id);
+    if (i) ctx.upsert(ended.id, undefined, { kind: i.kind, severity: i.severity, state: 'resolved', startTs: i.startTs, endTs: h.ts, summary: i.summary, evidence: i.evidence });
+  }
+}

@@ -1,0 +1,52 @@
+// No forward progress: alive, no CPU, no I/O and no output for N seconds. Judged on what
+// was observed (the last sample), not on the clock, so a late batch cannot fake a stall. A
+// process waiting on live children is not stalled (the children are), and one waiting on
+// the network is reported as network_wait instead.
+import { hasLiveChildren, isAlive } from '../processes.ts';
+import type { DetectorContext, ProcessRecord } from '../types.ts';
+import { formatDuration, who } from './format.ts';
+
+export function detectNoProgress(ctx: DetectorContext, p: ProcessRecord): void {
+  const s = p.settings.noProgress;
+  const id = `${p.key}#no_progress`;
+  const existing = ctx.get(id);
+  if (!isAlive(p)) {
+    if (existing && existing.state === 'open' && existing.endTs === undefined) {
+      ctx.upsert(id, p, { ...draftOf(existing), endTs: p.endTs! });
+    }
+    return;
+  }
+  if (!s.enabled || s.ignoreTools.includes(p.tool) || p.lastSampleTs === undefined) return;
+  if (existing?.state === 'open' && p.lastProgressTs > existing.startTs) {
+    ctx.upsert(id, p, {
+      ...draftOf(existing),
+      state: 'resolved',
+      endTs: p.lastProgressTs,
+      summary: `${who(p)} resumed after ${formatDuration(p.lastProgressTs - existing.startTs)} without progress.`,
+    });
+    return;
+  }
+  if (hasLiveChildren(ctx.state, p)) return;
+  if (ctx.get(`${p.key}#network_wait`)?.state === 'open') return;
+  const stalledNs = p.lastSampleTs - p.lastProgressTs;
+  if (stalledNs < s.afterNs) return;
+  ctx.upsert(id, p, {
+    kind: 'no_progress',
+    severity: 'warning',
+    startTs: p.lastProgressTs,
+    summary: `${who(p)} has made no progress for ${formatDuration(stalledNs)}: alive, no CPU, no I/O and no output (state ${p.state ?? '?'}).`,
+    evidence: {
+      stalledNs,
+      thresholdNs: s.afterNs,
+      cpuNs: p.cpuNs,
+      readBytes: p.readBytes,
+      writeBytes: p.writeBytes,
+      state: p.state ?? null,
+      lastOutputTs: p.lastOutputTs ?? null,
+    },
+  });
+}
+
+function draftOf(i: import('../types.ts').Insight) {
+  return { kind: i.kind, severity: i.severity, state: i.state, startTs: i.startTs, summary: i.summary, evidence: i.evidence };
+}

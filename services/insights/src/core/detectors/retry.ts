@@ -1,0 +1,77 @@
+// Retries: the same task run again after a failed attempt. "Same task" is attribution's task
+// key when there is one (Nextflow and Snakemake retries get a new work directory), else the
+// same program, arguments and working directory. When a later attempt succeeds, the earlier
+// attempts' failures are marked resolved.
+import { createHash } from 'node:crypto';
+import { failed } from '../processes.ts';
+import type { DetectorContext, ProcessRecord } from '../types.ts';
+import { failureId } from './oom-kill.ts';
+import { who } from './format.ts';
+
+export function retryKeyOf(p: ProcessRecord): string {
+  return p.task?.taskKey ?? `${p.exe}\0${p.argv.join('\0')}\0${p.cwd}`;
+}
+
+function retryId(key: string): string {
+  return `retry#${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+}
+
+export function onAttemptStart(ctx: DetectorContext, p: ProcessRecord): void {
+  if (!p.settings.retry.enabled || p.argv.length === 0) return;
+  const key = retryKeyOf(p);
+  if (p.retryKey === key) return;
+  if (p.retryKey) {
+    const old = ctx.state.attempts.get(p.retryKey);
+    if (old) ctx.state.attempts.set(p.retryKey, old.filter((k) => k !== p.key));
+  }
+  p.retryKey = key;
+  const attempts = ctx.state.attempts.get(key) ?? [];
+  attempts.push(p.key);
+  ctx.state.attempts.set(key, attempts);
+  p.attempt = attempts.length;
+  updateRetry(ctx, key);
+}
+
+export function onAttemptEnd(ctx: DetectorContext, p: ProcessRecord): void {
+  if (p.retryKey) updateRetry(ctx, p.retryKey);
+}
+
+function updateRetry(ctx: DetectorContext, key: string): void {
+  const attempts = (ctx.state.attempts.get(key) ?? []).map((k) => ctx.state.processes.get(k)).filter((p): p is ProcessRecord => p !== undefined);
+  if (attempts.length < 2) return;
+  const earlier = attempts.slice(0, -1);
+  const failedEarlier = earlier.filter(failed);
+  if (failedEarlier.length === 0) return;
+  const last = attempts[attempts.length - 1]!;
+  const outcome = last.exit === undefined ? 'running' : failed(last) ? 'failed' : 'succeeded';
+  const codes = failedEarlier.map((p) => (p.exit!.signal ? `signal ${p.exit!.signal}` : `exit ${p.exit!.code}`));
+  const first = attempts[0]!;
+  ctx.upsert(retryId(key), last, {
+    kind: 'retry',
+    severity: outcome === 'failed' ? 'error' : 'warning',
+    startTs: last.startTs,
+    ...(last.endTs !== undefined ? { endTs: last.endTs } : {}),
+    summary: `${who(last)} is attempt ${attempts.length} of the same task after ${failedEarlier.length} failed attempt(s) (${codes.join(', ')}); this attempt ${outcome === 'running' ? 'is running' : outcome}.`,
+    evidence: {
+      attempts: attempts.length,
+      failedAttempts: failedEarlier.length,
+      outcome,
+      firstAttemptPid: first.pid,
+      firstAttemptStartTs: first.startTs,
+      retriedTimeNs: earlier.reduce((acc, p) => acc + ((p.endTs ?? p.startTs) - p.startTs), 0),
+    },
+  });
+  if (outcome === 'succeeded') {
+    for (const p of failedEarlier) {
+      const f = ctx.get(failureId(p));
+      if (f && f.state === 'open') {
+        ctx.upsert(f.id, p, {
+          kind: f.kind, severity: f.severity, state: 'resolved', startTs: f.startTs, ...(f.endTs !== undefined ? { endTs: f.endTs } : {}),
+          summary: f.summary, evidence: { ...f.evidence, resolvedByAttempt: attempts.length },
+          ...(f.category ? { category: f.category } : {}), ...(f.confidence !== undefined ? { confidence: f.confidence } : {}),
+          ...(f.errorEntries ? { errorEntries: f.errorEntries } : {}), ...(f.nextSteps ? { nextSteps: f.nextSteps } : {}),
+        });
+      }
+    }
+  }
+}
