@@ -70,7 +70,7 @@ stamp() { { cat "$@" 2>/dev/null || true; } | sha256sum | cut -c1-16; }
 deps_stamp=$(stamp "$root/pnpm-lock.yaml" "$root"/package.json "$root"/*/package.json "$root"/*/*/package.json)
 if [ "$(cat "$tools/deps.stamp" 2>/dev/null)" != "$deps_stamp" ] || [ ! -d "$root/node_modules" ]; then
   step "pnpm: installing workspace dependencies"
-  (cd "$root" && pnpm install --silent --prefer-offline $([ -n "${CI:-}" ] && echo --frozen-lockfile))
+  (cd "$root" && pnpm install --prefer-offline --loglevel=warn $([ -n "${CI:-}" ] && echo --frozen-lockfile))
   echo "$deps_stamp" >"$tools/deps.stamp"
 fi
 
@@ -79,8 +79,11 @@ kafka_stamp=$(stamp "$root/infra/local/kafka/pom.xml")
 if [ "$(cat "$tools/kafka.stamp" 2>/dev/null)" != "$kafka_stamp" ] || [ -z "$(ls -A "$tools/kafka/libs" 2>/dev/null)" ]; then
   step "kafka: fetching jars from Maven Central"
   rm -rf "$tools/kafka/libs"
-  mvn -q -B -Dstyle.color=never -f "$root/infra/local/kafka/pom.xml" dependency:copy-dependencies \
-    -DoutputDirectory="$tools/kafka/libs" -DincludeScope=runtime
+  mkdir -p "$tools/kafka"
+  # Maven's own output goes to a log, shown only when it fails.
+  mvn -B -ntp -Dstyle.color=never -f "$root/infra/local/kafka/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$tools/kafka/libs" -DincludeScope=runtime >"$tools/kafka/mvn.log" 2>&1 ||
+    { tail -30 "$tools/kafka/mvn.log" >&2; step "maven failed; full log: $tools/kafka/mvn.log"; exit 1; }
   echo "$kafka_stamp" >"$tools/kafka.stamp"
 fi
 

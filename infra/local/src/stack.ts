@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type StackAddresses, stackAddresses } from './addresses.ts';
 import { createKafka } from './kafka.ts';
 import { ensureDirs, type StackPaths, stackPaths } from './paths.ts';
-import { assertPortFree } from './ports.ts';
+import { assertPortFree, isPortFree, portHolder } from './ports.ts';
 import { createPostgres } from './postgres.ts';
 import { isAlive } from './processes.ts';
 import { createRedis } from './redis.ts';
@@ -45,7 +45,21 @@ export function createStack(opts: { home?: string; addresses?: StackAddresses } 
     servers,
 
     async status() {
-      return Promise.all(servers.map(async (server) => ({ server, status: await server.status() })));
+      return Promise.all(
+        servers.map(async (server) => {
+          const status = await server.status();
+          // A stopped server whose port someone else holds will not start: say so now.
+          if (status.state === 'stopped') {
+            for (const { port, envVar } of server.ports) {
+              if (!(await isPortFree(port))) {
+                status.reason = `port ${port} is in use by ${portHolder(port) ?? 'another program'}; change ${envVar}`;
+                break;
+              }
+            }
+          }
+          return { server, status };
+        }),
+      );
     },
 
     async up(progress = quiet) {

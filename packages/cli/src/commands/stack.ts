@@ -28,7 +28,11 @@ export function registerStackCommands(program: Command): void {
         process.exitCode = ok ? 0 : 1;
       } catch (err) {
         reportFailure(err);
-        printProgress('Servers that did start keep running; ./tracer status shows them, ./tracer down stops them.');
+        const running = (await createStack().status()).filter((r) => r.status.state === 'running');
+        if (running.length > 0) {
+          const names = running.map((r) => r.server.name).join(', ');
+          printProgress(`Still running: ${names} (./tracer status shows them, ./tracer down stops them).`);
+        }
         process.exitCode = 1;
       }
     });
