@@ -43,6 +43,13 @@ describe('migrations', { concurrency: true }, () => {
     ]);
   });
 
+  test('two migrators at once: one applies, the other waits and finds nothing to apply', async () => {
+    const db = await emptyDatabase('migrate-race');
+    dbs.push(db);
+    const results = await Promise.all([migrate({ databaseUrl: db.url }), migrate({ databaseUrl: db.url })]);
+    assert.deepEqual(results.map((r) => r.applied).sort((a, b) => b.length - a.length), [migrationNames, []]);
+  });
+
   test('every tenant-owned table has tenant_id, forced row-level security and a policy', async () => {
     const db = await emptyDatabase('rls-shape');
     dbs.push(db);
@@ -62,7 +69,7 @@ describe('migrations', { concurrency: true }, () => {
     ]);
   });
 
-  test('with TimescaleDB: hypertables with retention, compression refused where RLS is on', async (t) => {
+  test('with TimescaleDB: hypertables with retention policies', async (t) => {
     const db = await emptyDatabase('timescale');
     dbs.push(db);
     const { rows } = await db.pool.query("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'");
