@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_REASON_BYTES, boundReason, deadLetterHeaders, deadLetterMessage, deadLetterTopicOf, readDeadLetter } from './dead-letter.ts';
+import {
+  boundReason,
+  deadLetterHeaders,
+  deadLetterMessage,
+  deadLetterTopicOf,
+  MAX_REASON_BYTES,
+  readDeadLetter,
+} from './dead-letter.ts';
 import type { ConsumedMessage } from './types.ts';
 
 const original: ConsumedMessage = {
@@ -15,7 +22,11 @@ const original: ConsumedMessage = {
 
 test('the dead letter keeps key, bytes and headers, and says why and where from', () => {
   const at = new Date('2026-11-22T04:00:00Z');
-  const out = deadLetterMessage({ message: original, reason: 'process.exit: /exitCode: Expected integer' }, 'ingest-raw', at);
+  const out = deadLetterMessage(
+    { message: original, reason: 'process.exit: /exitCode: Expected integer' },
+    'ingest-raw',
+    at,
+  );
   assert.equal(out.key, original.key);
   assert.equal(out.value, original.value);
   assert.deepEqual(out.headers, {
@@ -39,7 +50,13 @@ test('reading back a dead letter as it arrives from the broker', () => {
   const out = deadLetterMessage({ message: original, reason: 'bad' }, 'g');
   const headers = Object.fromEntries(Object.entries(out.headers ?? {}).map(([k, v]) => [k, Buffer.from(v)]));
   const info = readDeadLetter({ ...original, topic: 'telemetry.raw.v1.dlq', headers });
-  assert.deepEqual(info, { reason: 'bad', sourceTopic: 'telemetry.raw.v1', sourcePartition: 3, sourceOffset: '9007199254740993', groupId: 'g' });
+  assert.deepEqual(info, {
+    reason: 'bad',
+    sourceTopic: 'telemetry.raw.v1',
+    sourcePartition: 3,
+    sourceOffset: '9007199254740993',
+    groupId: 'g',
+  });
   assert.equal(readDeadLetter(original), undefined);
 });
 

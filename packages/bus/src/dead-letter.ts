@@ -21,7 +21,10 @@ export function boundReason(reason: string): string {
   const bytes = Buffer.from(reason);
   if (bytes.length <= MAX_REASON_BYTES) return reason;
   // Cut on a character boundary, then say that it was cut.
-  return `${bytes.subarray(0, MAX_REASON_BYTES - 16).toString().replace(/\uFFFD$/, '')} …[truncated]`;
+  return `${bytes
+    .subarray(0, MAX_REASON_BYTES - 16)
+    .toString()
+    .replace(/\uFFFD$/, '')} …[truncated]`;
 }
 
 export function deadLetterMessage(reject: Reject, groupId: string, now: Date = new Date()): OutgoingMessage {

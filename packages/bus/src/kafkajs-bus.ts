@@ -1,15 +1,15 @@
 // The one file that knows kafkajs. Everything it exports speaks the types of types.ts.
-import { type Logger, createLogger } from '@tracer/log';
+import { createLogger, type Logger } from '@tracer/log';
 import {
   type Admin,
   type Consumer,
   type IHeaders,
   Kafka,
   type KafkaMessage,
-  type LogEntry,
-  Partitioners,
   type Producer as KafkaProducer,
+  type LogEntry,
   logLevel,
+  Partitioners,
 } from 'kafkajs';
 import { deadLetterMessage, deadLetterTopicOf } from './dead-letter.ts';
 import { processBatch } from './process-batch.ts';
@@ -73,7 +73,8 @@ class KafkaBus implements Bus {
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
     const wanted = specs.flatMap((spec) => {
       if (!spec.deadLetter) return [spec];
-      const retentionMs = (typeof spec.deadLetter === 'object' && spec.deadLetter.retentionMs) || DEFAULT_DLQ_RETENTION_MS;
+      const retentionMs =
+        (typeof spec.deadLetter === 'object' && spec.deadLetter.retentionMs) || DEFAULT_DLQ_RETENTION_MS;
       const dlq: TopicSpec = { name: deadLetterTopicOf(spec.name), partitions: spec.partitions, retentionMs };
       if (spec.replicationFactor !== undefined) dlq.replicationFactor = spec.replicationFactor;
       return [spec, dlq];
@@ -110,7 +111,10 @@ class KafkaBus implements Bus {
         await admin.createPartitions({ topicPartitions: [{ topic: spec.name, count: spec.partitions }] });
         this.#log.warn({ topic: spec.name, from: have, to: spec.partitions }, 'raised partition count');
       } else if (have > spec.partitions) {
-        this.#log.warn({ topic: spec.name, have, want: spec.partitions }, 'topic has more partitions than asked; Kafka cannot lower it');
+        this.#log.warn(
+          { topic: spec.name, have, want: spec.partitions },
+          'topic has more partitions than asked; Kafka cannot lower it',
+        );
       }
     }
     const described = await admin.describeConfigs({
@@ -120,12 +124,16 @@ class KafkaBus implements Bus {
     for (const spec of present) {
       const want = topicConfig(spec);
       const entries = described.resources.find((r) => r.resourceName === spec.name)?.configEntries ?? [];
-      const drift = Object.entries(want).filter(([name, value]) => entries.find((e) => e.configName === name)?.configValue !== value);
+      const drift = Object.entries(want).filter(
+        ([name, value]) => entries.find((e) => e.configName === name)?.configValue !== value,
+      );
       if (drift.length === 0) continue;
       // alterConfigs replaces the topic's whole dynamic config: send all of ours, not only the drift.
       await admin.alterConfigs({
         validateOnly: false,
-        resources: [{ type: 2, name: spec.name, configEntries: Object.entries(want).map(([name, value]) => ({ name, value })) }],
+        resources: [
+          { type: 2, name: spec.name, configEntries: Object.entries(want).map(([name, value]) => ({ name, value })) },
+        ],
       });
       this.#log.info({ topic: spec.name, changed: Object.fromEntries(drift) }, 'aligned topic config');
     }
@@ -155,8 +163,12 @@ class KafkaBus implements Bus {
 
   async consume(options: ConsumeOptions): Promise<ConsumerRunner> {
     this.#assertOpen();
-    const runner = new KafkaConsumerRunner(this.#kafka, options, () => this.producer(), this.#log, () =>
-      this.#runners.delete(runner),
+    const runner = new KafkaConsumerRunner(
+      this.#kafka,
+      options,
+      () => this.producer(),
+      this.#log,
+      () => this.#runners.delete(runner),
     );
     this.#runners.add(runner);
     try {
@@ -223,7 +235,12 @@ class KafkaBusProducer implements Producer {
         topic,
         acks: -1,
         messages: messages.map((m) => {
-          const out: { key?: string | Buffer | null; value: string | Buffer | null; headers?: IHeaders; partition?: number } = {
+          const out: {
+            key?: string | Buffer | null;
+            value: string | Buffer | null;
+            headers?: IHeaders;
+            partition?: number;
+          } = {
             key: m.key ?? null,
             value: m.value,
           };
@@ -259,7 +276,13 @@ class KafkaConsumerRunner implements ConsumerRunner {
   #dlqProducer: Promise<Producer> | undefined;
   #stopped: Promise<void> | undefined;
 
-  constructor(kafka: Kafka, options: ConsumeOptions, makeProducer: () => Promise<Producer>, log: Logger, onStop: () => void) {
+  constructor(
+    kafka: Kafka,
+    options: ConsumeOptions,
+    makeProducer: () => Promise<Producer>,
+    log: Logger,
+    onStop: () => void,
+  ) {
     if (options.topics.length === 0) throw new Error('consume: no topics given');
     this.#options = options;
     this.#makeProducer = makeProducer;

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createLogger } from '@tracer/log';
-import { PermanentError } from './permanent-error.ts';
 import { perMessage } from './per-message.ts';
+import { PermanentError } from './permanent-error.ts';
 import { type BatchActions, processBatch } from './process-batch.ts';
 import type { BatchHandler, ConsumedMessage, ConsumerStats } from './types.ts';
 
@@ -60,9 +60,13 @@ async function run(handler: BatchHandler, n: number, actions: BatchActions): Pro
 
 test('a successful batch commits once, after the handler', async () => {
   const { events, actions } = recorder();
-  const stats = await run(async () => {
-    events.push('handled');
-  }, 3, actions);
+  const stats = await run(
+    async () => {
+      events.push('handled');
+    },
+    3,
+    actions,
+  );
   assert.deepEqual(events, ['handled', 'commit 102']);
   assert.deepEqual(stats, { batches: 1, committed: 3, deadLettered: 0, retries: 0 });
 });
@@ -77,33 +81,58 @@ test('rejects are dead-lettered before the commit', async () => {
 test('a retryable error retries the same messages with backoff and commits only after success', async () => {
   const { events, actions } = recorder();
   let calls = 0;
-  const stats = await run(async (ms) => {
-    calls++;
-    events.push(`handle ${ms.length}`);
-    if (calls < 4) throw new Error('database unavailable');
-  }, 2, actions);
-  assert.deepEqual(events, ['handle 2', 'sleep 10', 'handle 2', 'sleep 20', 'handle 2', 'sleep 40', 'handle 2', 'commit 101']);
+  const stats = await run(
+    async (ms) => {
+      calls++;
+      events.push(`handle ${ms.length}`);
+      if (calls < 4) throw new Error('database unavailable');
+    },
+    2,
+    actions,
+  );
+  assert.deepEqual(events, [
+    'handle 2',
+    'sleep 10',
+    'handle 2',
+    'sleep 20',
+    'handle 2',
+    'sleep 40',
+    'handle 2',
+    'commit 101',
+  ]);
   assert.equal(stats.retries, 3);
 });
 
 test('stopping during retries leaves the batch uncommitted', async () => {
   const { events, actions } = recorder({ runningFor: 2 });
-  await run(async () => {
-    throw new Error('still down');
-  }, 2, actions);
+  await run(
+    async () => {
+      throw new Error('still down');
+    },
+    2,
+    actions,
+  );
   assert.ok(!events.some((e) => e.startsWith('commit')), events.join());
 });
 
 test('a PermanentError is isolated to its message by splitting; the rest still commit in order', async () => {
   const { events, actions } = recorder();
   const handled: string[] = [];
-  const stats = await run(async (ms) => {
-    if (ms.some((m) => m.offset === '105')) throw new PermanentError('offset 105 is poison');
-    handled.push(...ms.map((m) => m.offset));
-  }, 8, actions);
+  const stats = await run(
+    async (ms) => {
+      if (ms.some((m) => m.offset === '105')) throw new PermanentError('offset 105 is poison');
+      handled.push(...ms.map((m) => m.offset));
+    },
+    8,
+    actions,
+  );
   assert.deepEqual(handled, ['100', '101', '102', '103', '104', '106', '107']);
   const commits = events.filter((e) => e.startsWith('commit')).map((e) => Number(e.split(' ')[1]));
-  assert.deepEqual(commits, [...commits].sort((a, b) => a - b), 'commits move forward only');
+  assert.deepEqual(
+    commits,
+    [...commits].sort((a, b) => a - b),
+    'commits move forward only',
+  );
   assert.equal(commits.at(-1), 107);
   assert.ok(events.includes('dlq 105 offset 105 is poison'));
   assert.equal(stats.deadLettered, 1);

@@ -11,8 +11,14 @@ test('delays grow exponentially from the initial delay and stop at the cap', () 
 
 test('jitter only shortens a delay, by at most its share', () => {
   const policy = { ...noJitter, jitter: 0.5 };
-  assert.equal(retryDelayMs(policy, 3, () => 0), 400);
-  assert.equal(retryDelayMs(policy, 3, () => 0.999999), 200);
+  assert.equal(
+    retryDelayMs(policy, 3, () => 0),
+    400,
+  );
+  assert.equal(
+    retryDelayMs(policy, 3, () => 0.999999),
+    200,
+  );
   for (let i = 0; i < 100; i++) {
     const d = retryDelayMs(policy, 2);
     assert.ok(d >= 100 && d <= 200, `${d}`);

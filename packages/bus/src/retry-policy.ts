@@ -14,6 +14,7 @@ export function resolveRetryPolicy(partial: Partial<RetryPolicy> | undefined): R
   if (!(policy.initialDelayMs >= 0 && policy.maxDelayMs >= policy.initialDelayMs && policy.factor >= 1)) {
     throw new Error(`invalid retry policy ${JSON.stringify(policy)}`);
   }
-  if (!(policy.jitter >= 0 && policy.jitter <= 1)) throw new Error(`retry jitter must be within 0..1, got ${policy.jitter}`);
+  if (!(policy.jitter >= 0 && policy.jitter <= 1))
+    throw new Error(`retry jitter must be within 0..1, got ${policy.jitter}`);
   return policy;
 }

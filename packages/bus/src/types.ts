@@ -69,7 +69,8 @@ export interface BatchContext {
  * splitting the batch; any other error retries the same messages with backoff, uncommitted.
  * Handlers must be idempotent: a crash before the commit delivers the batch again.
  */
-export type BatchHandler = (messages: ConsumedMessage[], ctx: BatchContext) => Promise<BatchOutcome | undefined | void>;
+// biome-ignore lint/suspicious/noConfusingVoidType: a handler that rejects nothing just returns.
+export type BatchHandler = (messages: ConsumedMessage[], ctx: BatchContext) => Promise<BatchOutcome | void>;
 
 export interface ConsumerTuning {
   /** Time without heartbeat after which the broker drops a member (broker minimum: 6000 by default). */

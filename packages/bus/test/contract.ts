@@ -2,13 +2,20 @@
 // contract"). Each test owns its topics and consumer groups, so the tests run at once.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { BatchDecodeError, decodeBatch, encodeBatch, goldenEvents, topics as eventTopics, validateEvent } from '@tracer/events';
+import {
+  BatchDecodeError,
+  decodeBatch,
+  encodeBatch,
+  topics as eventTopics,
+  goldenEvents,
+  validateEvent,
+} from '@tracer/events';
 import {
   type Bus,
   type ConsumedMessage,
-  type Reject,
-  PermanentError,
   deadLetterTopicOf,
+  PermanentError,
+  type Reject,
   readDeadLetter,
   sendEventBatches,
 } from '../src/index.ts';
@@ -181,7 +188,11 @@ export function busContract(name: string, makeBus: () => Bus): void {
       });
       await eventually('offset committed', async () => offsetsOf(await bus.committedOffsets(groupId, t))[0] === '3');
       await runner.stop();
-      assert.deepEqual(calls, [['a', 'b', 'c'], ['a', 'b', 'c'], ['a', 'b', 'c']]);
+      assert.deepEqual(calls, [
+        ['a', 'b', 'c'],
+        ['a', 'b', 'c'],
+        ['a', 'b', 'c'],
+      ]);
       assert.deepEqual(committedDuringFailures, [['-1'], ['-1']], 'nothing committed while failing');
       assert.equal(runner.stats().retries, 2);
       await producer.close();

@@ -26,7 +26,11 @@ export function uniqueName(prefix: string): string {
 }
 
 /** Resolves when `check` holds, polling; fails after `timeoutMs` with `what` in the message. */
-export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+export async function eventually(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

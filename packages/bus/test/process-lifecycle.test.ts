@@ -34,8 +34,17 @@ function startConsumer(env: Record<string, string>) {
     new Promise<Step>((resolve, reject) => {
       const found = steps.find(match);
       if (found) return resolve(found);
-      const timer = setTimeout(() => reject(new Error(`child never reported the awaited step; saw ${JSON.stringify(steps)}`)), timeoutMs);
-      waiters.push({ match, resolve: (s) => (clearTimeout(timer), resolve(s)) });
+      const timer = setTimeout(
+        () => reject(new Error(`child never reported the awaited step; saw ${JSON.stringify(steps)}`)),
+        timeoutMs,
+      );
+      waiters.push({
+        match,
+        resolve: (s) => {
+          clearTimeout(timer);
+          resolve(s);
+        },
+      });
     });
   return { child, steps, exited, next };
 }
@@ -59,13 +68,22 @@ describe('consumer process lifecycle', { concurrency: true }, () => {
     created.push(topic);
     await bus.ensureTopics([{ name: topic, partitions: 1 }]);
     const producer = await bus.producer();
-    await producer.send(topic, Array.from({ length: 10 }, (_, i) => ({ value: `early-${i}` })));
+    await producer.send(
+      topic,
+      Array.from({ length: 10 }, (_, i) => ({ value: `early-${i}` })),
+    );
 
     const c = startConsumer({ TEST_TOPIC: topic, TEST_GROUP: groupId, TEST_MODE: 'hang' });
     children.push(c.child);
     await c.next((s) => s.step === 'handled');
-    await eventually('first batch committed', async () => offsetsOf(await bus.committedOffsets(groupId, topic))[0] === '10');
-    await producer.send(topic, Array.from({ length: 10 }, (_, i) => ({ value: `late-${i}` })));
+    await eventually(
+      'first batch committed',
+      async () => offsetsOf(await bus.committedOffsets(groupId, topic))[0] === '10',
+    );
+    await producer.send(
+      topic,
+      Array.from({ length: 10 }, (_, i) => ({ value: `late-${i}` })),
+    );
     await c.next((s) => s.step === 'batch' && s.offsets?.[0] === '10');
     c.child.kill('SIGKILL');
     await c.exited;
@@ -96,7 +114,10 @@ describe('consumer process lifecycle', { concurrency: true }, () => {
     created.push(topic);
     await bus.ensureTopics([{ name: topic, partitions: 1 }]);
     const producer = await bus.producer();
-    await producer.send(topic, Array.from({ length: 5 }, (_, i) => ({ value: `m${i}` })));
+    await producer.send(
+      topic,
+      Array.from({ length: 5 }, (_, i) => ({ value: `m${i}` })),
+    );
 
     const c = startConsumer({ TEST_TOPIC: topic, TEST_GROUP: groupId, TEST_MODE: 'slow', TEST_SLOW_MS: '700' });
     children.push(c.child);

@@ -1,11 +1,11 @@
+export { MIGRATIONS_TABLE, type MigrateOptions, migrate, migrationsDir } from './migrate.ts';
 export { createPool, type Pool, type PoolClient, type PoolOptions } from './pool.ts';
-export { APP_ROLE, withTenant, quoteIdent, type TenantOptions } from './tenant.ts';
-export { migrate, migrationsDir, MIGRATIONS_TABLE, type MigrateOptions } from './migrate.ts';
+export { APP_ROLE, quoteIdent, type TenantOptions, withTenant } from './tenant.ts';
 export {
   createPartitions,
-  maintainTimeSeries,
-  timeSeriesTables,
   type MaintenanceResult,
+  maintainTimeSeries,
   type StorageMode,
   type TimeSeriesTable,
+  timeSeriesTables,
 } from './time-series.ts';

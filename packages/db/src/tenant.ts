@@ -19,7 +19,8 @@ export async function withTenant<T>(
   fn: (client: PoolClient) => Promise<T>,
   options: TenantOptions = {},
 ): Promise<T> {
-  if (typeof tenantId !== 'string' || tenantId === '') throw new Error('withTenant: tenantId must be a non-empty string');
+  if (typeof tenantId !== 'string' || tenantId === '')
+    throw new Error('withTenant: tenantId must be a non-empty string');
   const role = options.role === undefined ? APP_ROLE : options.role;
   const client = await pool.connect();
   let broken: Error | undefined;

@@ -44,9 +44,12 @@ export interface MaintenanceResult {
 
 /** Makes partitions ahead and applies retention; run it as the owner, e.g. hourly. */
 export async function maintainTimeSeries(pool: Pool): Promise<MaintenanceResult[]> {
-  const { rows } = await pool.query<{ table_name: string; created: number; dropped: number; deleted_from_default: string }>(
-    'SELECT * FROM tracer_maintain_time_series()',
-  );
+  const { rows } = await pool.query<{
+    table_name: string;
+    created: number;
+    dropped: number;
+    deleted_from_default: string;
+  }>('SELECT * FROM tracer_maintain_time_series()');
   return rows.map((r) => ({
     table: r.table_name,
     created: r.created,
@@ -57,6 +60,10 @@ export async function maintainTimeSeries(pool: Pool): Promise<MaintenanceResult[
 
 /** Native partitions covering [from, to) for one table; returns how many were new. */
 export async function createPartitions(pool: Pool, table: string, from: Date, to: Date): Promise<number> {
-  const { rows } = await pool.query<{ n: number }>('SELECT tracer_create_partitions($1, $2, $3) AS n', [table, from, to]);
+  const { rows } = await pool.query<{ n: number }>('SELECT tracer_create_partitions($1, $2, $3) AS n', [
+    table,
+    from,
+    to,
+  ]);
   return rows[0]!.n;
 }

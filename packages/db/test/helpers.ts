@@ -32,7 +32,8 @@ async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 
 function migrationsHash(): string {
   const hash = createHash('sha256');
-  for (const file of readdirSync(migrationsDir).sort()) hash.update(file).update(readFileSync(join(migrationsDir, file)));
+  for (const file of readdirSync(migrationsDir).sort())
+    hash.update(file).update(readFileSync(join(migrationsDir, file)));
   return hash.digest('hex').slice(0, 12);
 }
 
@@ -44,7 +45,8 @@ export function uniqueDatabaseName(label: string): string {
 
 async function ensureTemplate(admin: pg.Client): Promise<string> {
   const template = `${TEMPLATE_PREFIX}${migrationsHash()}`;
-  const exists = async (name: string) => (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
+  const exists = async (name: string) =>
+    (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
   if (await exists(template)) return template;
   // Built under another name and renamed when complete: a crash never leaves a half template.
   const building = `${template}_building`;
@@ -123,7 +125,15 @@ export interface ProcessRow {
 let upidCounter = 0;
 export function processRow(tenant: string, startTs: Date, extra: Partial<ProcessRow> = {}): ProcessRow {
   upidCounter++;
-  return { tenant_id: tenant, host: 'host-1', upid: `0badc0de-${1000 + upidCounter}-${upidCounter * 7919}`, start_ts: startTs, pid: 1000 + upidCounter, exe: '/usr/bin/bwa', ...extra };
+  return {
+    tenant_id: tenant,
+    host: 'host-1',
+    upid: `0badc0de-${1000 + upidCounter}-${upidCounter * 7919}`,
+    start_ts: startTs,
+    pid: 1000 + upidCounter,
+    exe: '/usr/bin/bwa',
+    ...extra,
+  };
 }
 
 export const insertProcessSql = `

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { after, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { migrate, migrationsDir, timeSeriesTables } from '../src/index.ts';
 import { emptyDatabase, type TestDatabase } from './helpers.ts';
 
@@ -47,7 +47,10 @@ describe('migrations', { concurrency: true }, () => {
     const db = await emptyDatabase('migrate-race');
     dbs.push(db);
     const results = await Promise.all([migrate({ databaseUrl: db.url }), migrate({ databaseUrl: db.url })]);
-    assert.deepEqual(results.map((r) => r.applied).sort((a, b) => b.length - a.length), [migrationNames, []]);
+    assert.deepEqual(
+      results.map((r) => r.applied).sort((a, b) => b.length - a.length),
+      [migrationNames, []],
+    );
   });
 
   test('every tenant-owned table has tenant_id, forced row-level security and a policy', async () => {
@@ -76,22 +79,37 @@ describe('migrations', { concurrency: true }, () => {
     if (rows.length === 0) return t.skip('timescaledb is not installed on this PostgreSQL');
     await migrate({ databaseUrl: db.url });
     const tables = await timeSeriesTables(db.pool);
-    assert.deepEqual(tables.map((x) => [x.table, x.mode]), [['process_samples', 'timescaledb'], ['processes', 'timescaledb']]);
+    assert.deepEqual(
+      tables.map((x) => [x.table, x.mode]),
+      [
+        ['process_samples', 'timescaledb'],
+        ['processes', 'timescaledb'],
+      ],
+    );
     const { rows: hypertables } = await db.pool.query(
       'SELECT hypertable_name FROM timescaledb_information.hypertables ORDER BY hypertable_name',
     );
-    assert.deepEqual(hypertables.map((h) => h.hypertable_name), ['process_samples', 'processes']);
+    assert.deepEqual(
+      hypertables.map((h) => h.hypertable_name),
+      ['process_samples', 'processes'],
+    );
     const { rows: jobs } = await db.pool.query(
       "SELECT hypertable_name FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention' ORDER BY 1",
     );
-    assert.deepEqual(jobs.map((j) => j.hypertable_name), ['process_samples', 'processes']);
+    assert.deepEqual(
+      jobs.map((j) => j.hypertable_name),
+      ['process_samples', 'processes'],
+    );
   });
 
   test('the migrate command applies, then reports nothing to apply', async () => {
     const db = await emptyDatabase('migrate-bin');
     dbs.push(db);
     const bin = new URL('../src/bin/migrate.ts', import.meta.url).pathname;
-    const run = () => promisify(execFile)(process.execPath, [bin, '--database-url', db.url], { env: { ...process.env, TRACER_LOG_LEVEL: 'warn' } });
+    const run = () =>
+      promisify(execFile)(process.execPath, [bin, '--database-url', db.url], {
+        env: { ...process.env, TRACER_LOG_LEVEL: 'warn' },
+      });
     const first = await run();
     assert.deepEqual(first.stdout.trim().split('\n'), migrationNames);
     const second = await run();

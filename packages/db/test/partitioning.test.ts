@@ -17,7 +17,8 @@ describe('native time partitioning', () => {
   after(() => db.drop());
 
   const partitionOf = async (upid: string) =>
-    (await db.pool.query<{ p: string }>('SELECT tableoid::regclass::text AS p FROM processes WHERE upid = $1', [upid])).rows[0]?.p;
+    (await db.pool.query<{ p: string }>('SELECT tableoid::regclass::text AS p FROM processes WHERE upid = $1', [upid]))
+      .rows[0]?.p;
 
   test('the migrated template uses native partitioning with partitions ahead of now', async () => {
     const tables = await timeSeriesTables(db.pool);
@@ -39,7 +40,8 @@ describe('native time partitioning', () => {
     const past = processRow('acme', new Date('1971-02-03T04:05:06Z'));
     const future = processRow('acme', new Date('2199-12-31T23:59:59Z'));
     await withTenant(db.pool, 'acme', async (c) => {
-      for (const r of [now, past, future]) assert.equal((await c.query(insertProcessSql, processParams(r))).rowCount, 1);
+      for (const r of [now, past, future])
+        assert.equal((await c.query(insertProcessSql, processParams(r))).rowCount, 1);
     });
     assert.match((await partitionOf(now.upid))!, /^processes_p\d{8}$/);
     assert.equal(await partitionOf(past.upid), 'processes_default');
@@ -54,7 +56,11 @@ describe('native time partitioning', () => {
     assert.equal(await createPartitions(db.pool, 'processes', at, new Date(at.getTime() + 1)), 1);
     assert.equal(await createPartitions(db.pool, 'processes', at, new Date(at.getTime() + 1)), 0, 'idempotent');
     assert.match((await partitionOf(row.upid))!, /^processes_p\d{8}$/);
-    const seen = await withTenant(db.pool, 'acme', async (c) => (await c.query('SELECT upid FROM processes WHERE upid = $1', [row.upid])).rows);
+    const seen = await withTenant(
+      db.pool,
+      'acme',
+      async (c) => (await c.query('SELECT upid FROM processes WHERE upid = $1', [row.upid])).rows,
+    );
     assert.equal(seen.length, 1, 'the row moved, not copied or lost');
   });
 
@@ -77,9 +83,20 @@ describe('native time partitioning', () => {
     const samples = results.find((r) => r.table === 'process_samples')!;
     assert.ok(samples.dropped >= 1, JSON.stringify(samples));
     assert.equal(samples.deletedFromDefault, 1);
-    const left = await withTenant(db.pool, 'acme', async (c) => (await c.query('SELECT count(*)::int AS n FROM process_samples WHERE seq IN (1, 2)')).rows[0].n);
+    const left = await withTenant(
+      db.pool,
+      'acme',
+      async (c) => (await c.query('SELECT count(*)::int AS n FROM process_samples WHERE seq IN (1, 2)')).rows[0].n,
+    );
     assert.equal(left, 0);
     const again = await maintainTimeSeries(db.pool);
-    assert.deepEqual(again.map((r) => [r.created, r.dropped]), [[0, 0], [0, 0]], 'a second run has nothing to do');
+    assert.deepEqual(
+      again.map((r) => [r.created, r.dropped]),
+      [
+        [0, 0],
+        [0, 0],
+      ],
+      'a second run has nothing to do',
+    );
   });
 });

@@ -23,12 +23,23 @@ describe('tenancy', () => {
   after(() => db.drop());
 
   test('withTenant sees only its own tenant, whatever the query asks for', async () => {
-    const acme = await withTenant(db.pool, 'acme', async (c) => (await c.query('SELECT tenant_id FROM processes')).rows);
+    const acme = await withTenant(
+      db.pool,
+      'acme',
+      async (c) => (await c.query('SELECT tenant_id FROM processes')).rows,
+    );
     const globex = await withTenant(db.pool, 'globex', async (c) => (await c.query('SELECT * FROM processes')).rows);
     assert.equal(acme.length, 3);
     assert.ok(acme.every((r) => r.tenant_id === 'acme'));
-    assert.deepEqual(globex.map((r) => [r.tenant_id, r.exe]), [['globex', '/usr/bin/samtools']]);
-    const asked = await withTenant(db.pool, 'globex', async (c) => (await c.query("SELECT count(*)::int AS n FROM processes WHERE tenant_id = 'acme'")).rows[0].n);
+    assert.deepEqual(
+      globex.map((r) => [r.tenant_id, r.exe]),
+      [['globex', '/usr/bin/samtools']],
+    );
+    const asked = await withTenant(
+      db.pool,
+      'globex',
+      async (c) => (await c.query("SELECT count(*)::int AS n FROM processes WHERE tenant_id = 'acme'")).rows[0].n,
+    );
     assert.equal(asked, 0);
     const teams = await withTenant(db.pool, 'globex', async (c) => (await c.query('SELECT name FROM teams')).rows);
     assert.deepEqual(teams, [{ name: 'imaging' }]);
@@ -44,7 +55,9 @@ describe('tenancy', () => {
       await c.query("SELECT set_config('tracer.tenant_id', 'globex', true)");
       const { rows } = await c.query('SELECT * FROM processes');
       assert.deepEqual([...new Set(rows.map((r) => r.tenant_id))], ['globex']);
-      const { rows: who } = await c.query('SELECT current_user AS u, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su');
+      const { rows: who } = await c.query(
+        'SELECT current_user AS u, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su',
+      );
       assert.deepEqual(who, [{ u: APP_ROLE, su: false }]);
     } finally {
       await c.query('ROLLBACK');
@@ -74,7 +87,9 @@ describe('tenancy', () => {
     const clients = await Promise.all([pool.connect(), pool.connect(), pool.connect(), pool.connect()]);
     try {
       for (const c of clients) {
-        const { rows } = await c.query("SELECT current_user AS u, coalesce(current_setting('tracer.tenant_id', true), '') AS t");
+        const { rows } = await c.query(
+          "SELECT current_user AS u, coalesce(current_setting('tracer.tenant_id', true), '') AS t",
+        );
         assert.notEqual(rows[0].u, APP_ROLE);
         assert.equal(rows[0].t, '');
       }
@@ -98,7 +113,11 @@ describe('tenancy', () => {
       withTenant(db.pool, 'globex', (c) => c.query("UPDATE processes SET tenant_id = 'acme'")),
       /row-level security/,
     );
-    const acme = await withTenant(db.pool, 'acme', async (c) => (await c.query("SELECT count(*)::int AS n FROM processes WHERE exe <> 'pwned'")).rows[0].n);
+    const acme = await withTenant(
+      db.pool,
+      'acme',
+      async (c) => (await c.query("SELECT count(*)::int AS n FROM processes WHERE exe <> 'pwned'")).rows[0].n,
+    );
     assert.equal(acme, 3);
   });
 
@@ -139,9 +158,16 @@ describe('tenancy', () => {
       }),
       /handler failed/,
     );
-    const n = await withTenant(db.pool, 'acme', async (c) => (await c.query('SELECT count(*)::int AS n FROM processes')).rows[0].n);
+    const n = await withTenant(
+      db.pool,
+      'acme',
+      async (c) => (await c.query('SELECT count(*)::int AS n FROM processes')).rows[0].n,
+    );
     assert.equal(n, 3);
-    await assert.rejects(withTenant(db.pool, '', async () => 1), /non-empty/);
+    await assert.rejects(
+      withTenant(db.pool, '', async () => 1),
+      /non-empty/,
+    );
   });
 
   test('replayed writes are no-ops: the keys make inserts idempotent', async () => {
