@@ -103,6 +103,29 @@ test('a retryable error retries the same messages with backoff and commits only 
   assert.equal(stats.retries, 3);
 });
 
+test('a long backoff is slept in slices with a heartbeat before each', async () => {
+  const { events, actions } = recorder();
+  actions.heartbeat = async () => {
+    events.push('heartbeat');
+  };
+  let calls = 0;
+  const stats = { batches: 0, committed: 0, deadLettered: 0, retries: 0 };
+  await processBatch({
+    topic: 't',
+    partition: 0,
+    messages: messages(1),
+    handler: async () => {
+      if (calls++ === 0) throw new Error('down');
+    },
+    actions,
+    retry: { initialDelayMs: 2500, maxDelayMs: 2500, factor: 1, jitter: 0 },
+    stats,
+    signal: new AbortController().signal,
+    log,
+  });
+  assert.deepEqual(events, ['heartbeat', 'sleep 1000', 'heartbeat', 'sleep 1000', 'heartbeat', 'sleep 500', 'commit 100']);
+});
+
 test('stopping during retries leaves the batch uncommitted', async () => {
   const { events, actions } = recorder({ runningFor: 2 });
   await run(

@@ -6,6 +6,9 @@ import { isPermanent } from './permanent-error.ts';
 import { retryDelayMs } from './retry-policy.ts';
 import type { BatchHandler, ConsumedMessage, ConsumerStats, Reject, RetryPolicy } from './types.ts';
 
+/** Under any sane heartbeat interval; kafkajs sends a heartbeat only when one is due. */
+const HEARTBEAT_SLICE_MS = 1000;
+
 export interface BatchActions {
   /** False once the consumer is stopping: retries are abandoned and nothing more commits. */
   isRunning(): boolean;
@@ -66,8 +69,11 @@ export async function processBatch(run: BatchRun): Promise<void> {
             { topic, partition, offset: segment[0]!.offset, count: segment.length, attempt, delayMs, err },
             'batch handler failed; retrying without committing',
           );
-          await actions.heartbeat();
-          await actions.sleep(delayMs, run.signal);
+          // Long backoffs must not cost the group membership: heartbeat between slices.
+          for (let left = delayMs; left > 0 && actions.isRunning(); left -= HEARTBEAT_SLICE_MS) {
+            await actions.heartbeat();
+            await actions.sleep(Math.min(left, HEARTBEAT_SLICE_MS), run.signal);
+          }
           continue;
         }
       }
