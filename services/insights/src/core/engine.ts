@@ -96,6 +96,15 @@ function context(state: EngineState, now: number, options: InsightsOptions, chan
       return next;
     },
     get: (id) => state.insights.get(id),
+    patch(id, fields) {
+      const prev = state.insights.get(id);
+      if (!prev) return undefined;
+      const next = { ...prev, ...fields };
+      if (JSON.stringify(prev) === JSON.stringify(next)) return prev;
+      state.insights.set(id, next);
+      changed.add(id);
+      return next;
+    },
   };
 }
 

@@ -92,7 +92,7 @@ export function reportFailure(ctx: DetectorContext, reported: ProcessRecord): Ro
     const d = diskFullEvidence(culprit);
     summary = `${culprit.task?.tool ?? culprit.tool} (pid ${culprit.pid}) ran out of disk space: ${d.what}${culprit.exit ? `, then exited ${culprit.exit.signal ? `by signal ${culprit.exit.signal}` : culprit.exit.code}` : ''}.`;
     evidence = d.evidence;
-  } else if (kind === 'time_limit') summary = timeLimitSummary(culprit, cause);
+  } else if (kind === 'time_limit') summary = timeLimitSummary(culprit, `${rc.causes[0]?.evidence[0] ?? cause}.`);
   else if (kind === 'signal') summary = signalSummary(culprit, cause);
   else summary = nonzeroExitSummary(culprit, reported, cause);
 

@@ -113,7 +113,7 @@ export const logPatterns: LogPattern[] = [
 
   // --- causes: crashes ----------------------------------------------------------------------
   e('crash.segv', /Segmentation fault|\bSIGSEGV\b|segfault at/, 'segfault', 0.95),
-  e('crash.glibc', /double free or corruption|free\(\): invalid (?:pointer|size|next size)|malloc\(\): (?:memory corruption|corrupted|unaligned)|corrupted size vs\. prev_size|corrupted double-linked list|munmap_chunk\(\): invalid pointer|realloc\(\): invalid|\*\*\* stack smashing detected \*\*\*|\*\*\* Error in `/, 'segfault', 0.9),
+  e('crash.glibc', /double free or corruption|double free detected|free\(\): invalid (?:pointer|size|next size)|malloc\(\): (?:memory corruption|corrupted|unaligned)|corrupted size vs\. prev_size|corrupted double-linked list|munmap_chunk\(\): invalid pointer|realloc\(\): invalid|\*\*\* stack smashing detected \*\*\*|\*\*\* Error in `/, 'segfault', 0.9),
   e('crash.assert', /Assertion [`'].*[`'] failed|assertion failed|Assertion failed/i, 'segfault', 0.7),
   e('crash.jvm', /A fatal error has been detected by the Java Runtime Environment|EXCEPTION_ACCESS_VIOLATION/, 'segfault', 0.9),
   e('crash.other', /Illegal instruction|Bus error|Floating point exception|core dumped|Aborted|stack overflow|StackOverflowError/, 'segfault', 0.6),

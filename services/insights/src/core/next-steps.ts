@@ -3,7 +3,7 @@ import type { RootCauseCategory } from '@tracer/events';
 import type { EvidencePacket } from './evidence.ts';
 
 const GiB = 1024 ** 3;
-const gib = (n: number) => `${(n / GiB).toFixed(n < 10 * GiB ? 1 : 0)} GiB`;
+const gib = (n: number) => (n < GiB ? `${Math.ceil(n / 1024 ** 2)} MiB` : `${(n / GiB).toFixed(n < 10 * GiB ? 1 : 0)} GiB`);
 
 function firstPath(p: EvidencePacket, errnos: string[]): string | undefined {
   const s = p.syscallErrors.find((e) => errnos.includes(e.errno) && e.path) ?? p.failedOpens.find((o) => errnos.includes(o.error));

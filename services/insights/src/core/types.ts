@@ -165,4 +165,6 @@ export interface DetectorContext {
   /** Creates or updates the insight with this id (changed ones are emitted at the end of the step). */
   upsert(id: string, proc: ProcessRecord | undefined, draft: InsightDraft): Insight;
   get(id: string): Insight | undefined;
+  /** Changes fields of an existing insight (state, endTs, evidence), keeping what it concerns. */
+  patch(id: string, fields: Partial<Pick<Insight, 'state' | 'endTs' | 'summary' | 'evidence' | 'severity'>>): Insight | undefined;
 }

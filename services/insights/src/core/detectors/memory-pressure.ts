@@ -30,7 +30,6 @@ export function detectMemoryPressure(ctx: DetectorContext, h: HostSample, alive:
     }
   }
   if (ended?.open) {
-    const i = ctx.get(ended.id);
-    if (i) ctx.upsert(ended.id, undefined, { kind: i.kind, severity: i.severity, state: 'resolved', startTs: i.startTs, endTs: h.ts, summary: i.summary, evidence: i.evidence });
+    ctx.patch(ended.id, { state: 'resolved', endTs: h.ts });
   }
 }

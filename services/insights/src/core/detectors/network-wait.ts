@@ -14,7 +14,10 @@ export function detectNetworkWait(ctx: DetectorContext, p: ProcessRecord): void 
   if (wallNs <= 0) return;
   const waitNs = p.netIdleNs;
   const share = Math.min(1, waitNs / wallNs);
-  if (share < s.minShare || waitNs < s.minNs) return;
+  // A long job that hangs on a peer at the end has a small share but a long current wait.
+  const currentNs = p.endTs === undefined && p.lastSampleTs !== undefined ? p.lastSampleTs - p.lastProgressTs : 0;
+  const long = currentNs >= p.settings.noProgress.afterNs;
+  if (!long && (share < s.minShare || waitNs < s.minNs)) return;
   const netErrors = p.syscallErrors.filter((e) => e.addr && relevantSyscallError(e));
   const peer = netErrors[0]?.addr;
   ctx.upsert(`${p.key}#network_wait`, p, {
@@ -27,6 +30,7 @@ export function detectNetworkWait(ctx: DetectorContext, p: ProcessRecord): void 
       networkWaitNs: Math.round(waitNs),
       wallNs,
       share: Math.round(share * 1000) / 1000,
+      currentWaitNs: currentNs,
       netSendBytes: p.netSendBytes ?? 0,
       netRecvBytes: p.netRecvBytes ?? 0,
       ...(peer ? { peer } : {}),

@@ -11,23 +11,21 @@ export function detectNoProgress(ctx: DetectorContext, p: ProcessRecord): void {
   const id = `${p.key}#no_progress`;
   const existing = ctx.get(id);
   if (!isAlive(p)) {
-    if (existing && existing.state === 'open' && existing.endTs === undefined) {
-      ctx.upsert(id, p, { ...draftOf(existing), endTs: p.endTs! });
-    }
+    if (existing && existing.state === 'open' && existing.endTs === undefined) ctx.patch(id, { endTs: p.endTs! });
     return;
   }
   if (!s.enabled || s.ignoreTools.includes(p.tool) || p.lastSampleTs === undefined) return;
   if (existing?.state === 'open' && p.lastProgressTs > existing.startTs) {
-    ctx.upsert(id, p, {
-      ...draftOf(existing),
+    ctx.patch(id, {
       state: 'resolved',
       endTs: p.lastProgressTs,
-      summary: `${who(p)} resumed after ${formatDuration(p.lastProgressTs - existing.startTs)} without progress.`,
+      summary: `${who(p)} made no progress for ${formatDuration(p.lastProgressTs - existing.startTs)}, then resumed.`,
     });
     return;
   }
   if (hasLiveChildren(ctx.state, p)) return;
-  if (ctx.get(`${p.key}#network_wait`)?.state === 'open') return;
+  // Idle after network traffic is waiting on a peer: network_wait's to report.
+  if (p.lastNetTs !== undefined && p.settings.networkWait.enabled) return;
   const stalledNs = p.lastSampleTs - p.lastProgressTs;
   if (stalledNs < s.afterNs) return;
   ctx.upsert(id, p, {
@@ -45,8 +43,4 @@ export function detectNoProgress(ctx: DetectorContext, p: ProcessRecord): void {
       lastOutputTs: p.lastOutputTs ?? null,
     },
   });
-}
-
-function draftOf(i: import('../types.ts').Insight) {
-  return { kind: i.kind, severity: i.severity, state: i.state, startTs: i.startTs, summary: i.summary, evidence: i.evidence };
 }

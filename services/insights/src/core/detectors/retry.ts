@@ -64,14 +64,7 @@ function updateRetry(ctx: DetectorContext, key: string): void {
   if (outcome === 'succeeded') {
     for (const p of failedEarlier) {
       const f = ctx.get(failureId(p));
-      if (f && f.state === 'open') {
-        ctx.upsert(f.id, p, {
-          kind: f.kind, severity: f.severity, state: 'resolved', startTs: f.startTs, ...(f.endTs !== undefined ? { endTs: f.endTs } : {}),
-          summary: f.summary, evidence: { ...f.evidence, resolvedByAttempt: attempts.length },
-          ...(f.category ? { category: f.category } : {}), ...(f.confidence !== undefined ? { confidence: f.confidence } : {}),
-          ...(f.errorEntries ? { errorEntries: f.errorEntries } : {}), ...(f.nextSteps ? { nextSteps: f.nextSteps } : {}),
-        });
-      }
+      if (f && f.state === 'open') ctx.patch(f.id, { state: 'resolved', evidence: { ...f.evidence, resolvedByAttempt: attempts.length } });
     }
   }
 }

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { traceBuilder } from '../../../test/trace-builder.ts';
+import { analyzeTrace } from '../analyze-trace.ts';
+
+test('a missing input: the insight is on cat, not on the shell that passed exit 1 on', () => {
+  const t = traceBuilder();
+  t.at(0).exec(200, ['sh', '-c', 'cat /data/missing.fq | gzip > x.gz'])
+    .at(0.1).exec(201, ['cat', '/data/missing.fq'], { ppid: 200 }).exec(202, ['gzip'], { ppid: 200 })
+    .syscallError(201, 'openat', 'ENOENT', { path: '/data/missing.fq' })
+    .log(201, 'cat: /data/missing.fq: No such file or directory\n')
+    .exit(201, { code: 1 }).exit(202, { code: 0 }).at(0.2).exit(200, { code: 1 });
+  const insights = analyzeTrace(t.events);
+  assert.equal(insights.length, 1, JSON.stringify(insights, null, 1));
+  const i = insights[0]!;
+  assert.equal(i.kind, 'nonzero_exit');
+  assert.equal(i.pid, 201);
+  assert.equal(i.category, 'missing_input');
+  assert.deepEqual(i.errorLines, [1]);
+  assert.match(i.summary, /cat \(pid 201\) failed with exit 1/);
+  assert.ok(i.nextSteps?.[0]?.includes('/data/missing.fq'));
+});
+
+test('a silent failure explained by the kernel: ENOENT on the input path', () => {
+  const t = traceBuilder();
+  t.at(0).exec(301, ['./count_reads', 'sample.fq'], { cwd: '/data/run1' })
+    .fileOpen(301, '/etc/ld.so.cache').syscallError(301, 'openat', 'ENOENT', { path: '/usr/lib/locale/C.utf8/LC_CTYPE' })
+    .syscallError(301, 'openat', 'ENOENT', { path: '/data/run1/sample.fq' })
+    .exit(301, { code: 1 });
+  const [i] = analyzeTrace(t.events);
+  assert.equal(i?.category, 'missing_input');
+  assert.match(i!.summary, /openat ENOENT \/data\/run1\/sample\.fq/);
+});
+
+test('a failure the parent handled (exit 0) is not reported', () => {
+  const t = traceBuilder();
+  t.at(0).exec(200, ['sh', '-c', 'grep -q foo x || true'])
+    .at(0.1).exec(201, ['grep', '-q', 'foo', 'x'], { ppid: 200 }).exit(201, { code: 1 }).exit(200, { code: 0 });
+  assert.deepEqual(analyzeTrace(t.events), []);
+});
+
+test('a command not found: exit 127 from the shell itself', () => {
+  const t = traceBuilder();
+  t.at(0).exec(200, ['sh', '-c', 'fastqc sample.fq']).log(200, 'sh: 1: fastqc: not found\n').exit(200, { code: 127 });
+  const [i] = analyzeTrace(t.events);
+  assert.equal(i?.kind, 'nonzero_exit');
+  assert.equal(i!.category, 'missing_dependency');
+  assert.deepEqual(i!.errorLines, [1]);
+});
+
+test('exit 1 with no evidence at all is unknown, and says so', () => {
+  const t = traceBuilder();
+  t.at(0).exec(200, ['mytool']).exit(200, { code: 1 });
+  const [i] = analyzeTrace(t.events);
+  assert.equal(i?.category, 'unknown');
+  assert.ok(i!.nextSteps!.length > 0);
+});

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { traceBuilder } from '../../../test/trace-builder.ts';
+import { analyzeTrace } from '../analyze-trace.ts';
+import { median, slowBaseline } from './slow-step.ts';
+import { defaultSettings } from '../config.ts';
+
+const S = 1e9;
+const history = { 'align.sh': [10, 11, 9, 10, 12, 10, 60].map((s) => s * S) };
+
+function run(seconds: number) {
+  const t = traceBuilder();
+  t.at(0).exec(101, ['bash', '/pipelines/align.sh', 'sample1']);
+  for (let s = 1; s < seconds; s++) t.at(s).sample(101, { cpuS: s * 0.9 });
+  t.at(seconds).exit(101);
+  return t;
+}
+
+test('the robust baseline ignores a past outlier', () => {
+  const b = slowBaseline(history['align.sh'], defaultSettings.slowStep)!;
+  assert.equal(b.medianNs, 10 * S);
+  assert.equal(median([1, 3, 2]), 2);
+  assert.ok(b.thresholdNs <= 20 * S + 1);
+});
+
+test('5x slower than its history: slow_step says by how much', () => {
+  const [i, ...rest] = analyzeTrace(run(50).events, { history });
+  assert.equal(rest.length, 0);
+  assert.equal(i!.kind, 'slow_step');
+  assert.equal(i!.pid, 101);
+  assert.equal(i!.evidence.ratio, 5);
+  assert.match(i!.summary, /5\.0x the median of 10 s over its last 7 runs of align\.sh/);
+});
+
+test('within the normal spread: nothing', () => {
+  assert.deepEqual(analyzeTrace(run(14).events, { history }), []);
+});
+
+test('too little history: nothing', () => {
+  assert.deepEqual(analyzeTrace(run(50).events, { history: { 'align.sh': [10 * S, 10 * S] } }), []);
+});
+
+test('fires while the step is still running, once past the threshold', () => {
+  const t = traceBuilder();
+  t.at(0).exec(101, ['bash', '/pipelines/align.sh', 'sample1']);
+  for (let s = 1; s <= 25; s++) t.at(s).sample(101, { cpuS: s });
+  const [i] = analyzeTrace(t.events, { history });
+  assert.equal(i?.kind, 'slow_step');
+  assert.equal(i!.evidence.finished, false);
+});
