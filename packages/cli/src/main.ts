@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { registerStackCommands } from './commands/stack.ts';
 import { registerTestCommand } from './commands/test.ts';
+import { registerRunCommand } from './commands/run.ts';
+import { registerTraceCommands } from './commands/trace.ts';
 
 const program = new Command('tracer')
   .description('Observe pipelines from the Linux kernel: what ran, why it failed or slowed, what it cost.')
@@ -9,5 +11,7 @@ const program = new Command('tracer')
 
 registerStackCommands(program);
 registerTestCommand(program);
+registerRunCommand(program);
+registerTraceCommands(program);
 
 await program.parseAsync(process.argv);
