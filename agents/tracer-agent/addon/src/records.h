@@ -1,0 +1,9 @@
+// Ring-buffer records (bpf/events.h) to plain JS objects: decoding only, no policy.
+#pragma once
+
+#include <node_api.h>
+
+#include <cstddef>
+
+// A JS object for one record, or nullptr when the record is too short or of unknown kind.
+napi_value RecordToObject(napi_env env, const void* data, size_t size);

@@ -1,0 +1,99 @@
+/* bpf/common.bpf.h: what every program shares: one ring buffer, one loss counter, the
+ * descendant filter and the per-process counters. Each object defines these maps, but the
+ * loader creates them once (with process.bpf.c) and hands the same fds to the other objects
+ * through bpf_map__reuse_fd before they load. One object per concern keeps each verifier
+ * log and each failure about one concern, and lets an optional concern (net, file opens)
+ * be missing on a kernel without degrading process capture. */
+#ifndef TRACER_COMMON_BPF_H
+#define TRACER_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Task states and flags (include/linux/sched.h): macros, so absent from BTF. */
+#define TASK_UNINTERRUPTIBLE 0x0002
+#define TASK_DEAD 0x0080
+#define TASK_NOLOAD 0x0400
+#define PF_KTHREAD 0x00200000
+#define SIGNAL_GROUP_EXIT 0x00000004
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);	/* the loader sets the real size */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TR_LOSS_KINDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} losses SEC(".maps");
+
+/* Descendants of root_tgid; unused when the whole host is captured. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);	/* tgid */
+	__type(value, __u8);
+} tracked SEC(".maps");
+
+/* LRU: an entry whose process exit we never saw (started before us, raced) ages out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);	/* tgid */
+	__type(value, struct tr_counters);
+} counters SEC(".maps");
+
+/* Tunables, set by the loader before load. */
+const volatile __u32 root_tgid = 0;	/* capture only its descendants; 0: the whole host */
+const volatile __u32 self_tgid = 0;	/* the agent: never captured, so it cannot feed itself */
+
+static __always_inline void count_loss(__u32 slot, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&losses, &slot);
+
+	if (v)
+		__sync_fetch_and_add(v, n);	/* per-CPU, but an interrupt may nest */
+}
+
+/* The filter every handler runs first. */
+static __always_inline bool wanted(__u32 tgid)
+{
+	if (tgid == self_tgid)
+		return false;
+	if (!root_tgid)
+		return true;
+	return bpf_map_lookup_elem(&tracked, &tgid) != NULL;
+}
+
+static __always_inline struct tr_counters *counters_of(__u32 tgid)
+{
+	struct tr_counters *c = bpf_map_lookup_elem(&counters, &tgid);
+	struct tr_counters zero = {};
+
+	if (c)
+		return c;
+	bpf_map_update_elem(&counters, &tgid, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&counters, &tgid);
+}
+
+static __always_inline __u64 process_start_ns(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, group_leader, start_boottime);
+}
+
+static __always_inline void fill_head(struct tr_head *h, __u32 kind, struct task_struct *t)
+{
+	h->kind = kind;
+	h->pid = BPF_CORE_READ(t, tgid);
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	h->start_ns = process_start_ns(t);
+}
+
+#endif /* TRACER_COMMON_BPF_H */

@@ -1,0 +1,162 @@
+/* bpf/output.bpf.c: what processes write to their stdout and stderr (fd 1 and 2, whatever
+ * they point at: pipe, file or tty), through write and writev, captured at syscall entry.
+ * Each process gets log_bytes_per_sec per second; bytes over it are counted and the next
+ * chunk of that stream says how many were dropped before it. */
+#include "common.bpf.h"
+
+/* Tunables, set by the loader before load. */
+const volatile __u32 log_bytes_per_sec = 65536;
+
+#define MAX_CHUNKS_PER_CALL 4	/* 16 KiB of one write; the rest counts as dropped */
+#define MAX_IOVECS 8
+
+struct log_budget {
+	__u64 window_start_ns;
+	__u64 used;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);	/* tgid */
+	__type(value, struct log_budget);
+} budgets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tr_log);
+} log_scratch SEC(".maps");
+
+/* Bytes of `want` this process may still send in the current one-second window. */
+static __always_inline __u64 take_budget(__u32 tgid, __u64 want, __u64 now)
+{
+	struct log_budget *b = bpf_map_lookup_elem(&budgets, &tgid), fresh = {};
+	__u64 left;
+
+	if (!b) {
+		fresh.window_start_ns = now;
+		bpf_map_update_elem(&budgets, &tgid, &fresh, BPF_NOEXIST);
+		b = bpf_map_lookup_elem(&budgets, &tgid);
+		if (!b)
+			return 0;
+	}
+	if (now - b->window_start_ns >= 1000000000ull) {
+		b->window_start_ns = now;
+		b->used = 0;
+	}
+	left = b->used < log_bytes_per_sec ? log_bytes_per_sec - b->used : 0;
+	if (want > left)
+		want = left;
+	b->used += want;
+	return want;
+}
+
+static __always_inline __u32 target_of(struct task_struct *t, __u32 fd)
+{
+	struct file **fds = BPF_CORE_READ(t, files, fdt, fd);
+	struct file *f = NULL;
+
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 3]);
+	return (BPF_CORE_READ(f, f_inode, i_mode) >> 12) & 0xf;
+}
+
+/* Sends up to TR_LOG_CHUNK bytes from buf as one record; returns the bytes sent. c is the
+ * process's counters (never NULL). */
+static __noinline __u32 emit_chunk(__u32 fd, __u64 buf, __u32 len, struct tr_counters *c, __u32 target)
+{
+	__u32 zero = 0, stream = (fd - 1) & 1;
+	struct tr_log *e = bpf_map_lookup_elem(&log_scratch, &zero);
+	__u64 dropped;
+
+	if (!e || !len)
+		return 0;
+	if (len > TR_LOG_CHUNK)
+		len = TR_LOG_CHUNK;
+	fill_head(&e->h, TR_LOG, (struct task_struct *)bpf_get_current_task());
+	e->fd = fd;
+	e->target = target;
+	e->_pad = 0;
+	if (bpf_probe_read_user(e->data, len, (void *)buf))
+		return 0;
+	e->len = len;
+	/* The gap before this chunk: bytes of this stream dropped since its previous chunk. */
+	dropped = c->log_dropped[stream];
+	e->dropped_bytes = dropped;
+	if (bpf_ringbuf_output(&events, e, offsetof(struct tr_log, data) + len, 0)) {
+		count_loss(TR_LOSS_RINGBUF, 1);
+		return 0;
+	}
+	if (dropped)
+		__sync_fetch_and_add(&c->log_dropped[stream], -dropped);
+	return len;
+}
+
+/* Captures what the budget allows of one buffer, counts the rest as dropped. */
+static __always_inline void capture(__u32 fd, __u64 buf, __u64 count, struct tr_counters *c, __u32 target,
+				    __u32 tgid, __u64 now, int *chunks)
+{
+	__u64 allowed = take_budget(tgid, count, now), sent = 0;
+	__u32 n;
+	int i;
+
+	for (i = 0; i < MAX_CHUNKS_PER_CALL; i++) {
+		if (sent >= allowed || *chunks >= MAX_CHUNKS_PER_CALL)
+			break;
+		n = emit_chunk(fd, buf + sent, allowed - sent > TR_LOG_CHUNK ? TR_LOG_CHUNK : allowed - sent, c, target);
+		if (!n)
+			break;
+		sent += n;
+		(*chunks)++;
+	}
+	if (count > sent) {
+		count_loss(TR_LOSS_LOG_BYTES, count - sent);
+		__sync_fetch_and_add(&c->log_dropped[(fd - 1) & 1], count - sent);
+	}
+}
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int enter_write(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 fd = ctx->args[0], tgid = bpf_get_current_pid_tgid() >> 32;
+	struct tr_counters *c;
+	struct task_struct *t;
+	int chunks = 0;
+
+	/* Filter: stdout or stderr of a process we capture, something to write. */
+	if ((fd != 1 && fd != 2) || !ctx->args[2] || !wanted(tgid))
+		return 0;
+	c = counters_of(tgid);
+	if (!c)
+		return 0;
+	t = (struct task_struct *)bpf_get_current_task();
+	capture(fd, ctx->args[1], ctx->args[2], c, target_of(t, fd), tgid, bpf_ktime_get_boot_ns(), &chunks);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_writev")
+int enter_writev(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 fd = ctx->args[0], tgid = bpf_get_current_pid_tgid() >> 32, target;
+	struct iovec *iov = (struct iovec *)ctx->args[1];
+	__u64 cnt = ctx->args[2], now;
+	struct tr_counters *c;
+	struct iovec v;
+	int i, chunks = 0;
+
+	if ((fd != 1 && fd != 2) || !cnt || !wanted(tgid))
+		return 0;
+	c = counters_of(tgid);
+	if (!c)
+		return 0;
+	target = target_of((struct task_struct *)bpf_get_current_task(), fd);
+	now = bpf_ktime_get_boot_ns();
+	for (i = 0; i < MAX_IOVECS && i < cnt; i++) {
+		if (bpf_probe_read_user(&v, sizeof(v), &iov[i]))
+			break;
+		if (v.iov_len)
+			capture(fd, (__u64)v.iov_base, v.iov_len, c, target, tgid, now, &chunks);
+	}
+	return 0;
+}

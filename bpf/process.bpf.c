@@ -1,0 +1,383 @@
+/* bpf/process.bpf.c: process lifecycle (fork, exec, exit) and the descendant filter.
+ * The loader loads this object first: it owns the shared maps of common.bpf.h. */
+#include "common.bpf.h"
+
+/* Scratch for tr_exec, too big for the 512-byte stack; it goes out with
+ * bpf_ringbuf_output at its used size, so a short command line costs a few hundred bytes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tr_exec);
+} exec_scratch SEC(".maps");
+
+/* Where the rest of an over-long argument is read, only to find where it ends. */
+struct skip_buf {
+	char b[4096];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct skip_buf);
+} skip_scratch SEC(".maps");
+
+/* The thread that ended its thread group, until its final context switch. */
+struct dying_thread {
+	__u32 tid;
+	__u32 _pad;
+	__u64 exit_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);	/* tgid */
+	__type(value, struct dying_thread);
+} dying SEC(".maps");
+
+/* Tunables, set by the loader before load. */
+const volatile __u8 cgroup_v1_memory = 0;	/* cgroupId = the v1 memory cgroup's id */
+
+/* Kernels before 5.14 call the task state `state`. */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned int task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
+}
+
+static __always_inline __u64 task_cgroup_id(struct task_struct *t)
+{
+	if (cgroup_v1_memory && bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
+		int i = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+		struct cgroup_subsys_state *css = BPF_CORE_READ(t, cgroups, subsys[i]);
+
+		return BPF_CORE_READ(css, cgroup, kn, id);
+	}
+	return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+}
+
+#define DATA_MASK (TR_EXEC_DATA - 1)
+#define TRUNCATED_BIT 0x80000000u
+
+/* Past the end of the over-long argument at `pos`: the address after its NUL, 0 if
+ * unreadable or longer than 64 KiB. A global function: the verifier checks it once. */
+__noinline __u64 skip_arg(__u64 pos)
+{
+	__u32 zero = 0;
+	struct skip_buf *s = bpf_map_lookup_elem(&skip_scratch, &zero);
+	long n;
+	char c;
+	int i;
+
+	if (!s)
+		return 0;
+	for (i = 0; i < 16; i++) {
+		n = bpf_probe_read_user_str(s->b, sizeof(s->b), (void *)pos);
+		if (n <= 0)
+			return 0;
+		pos += n;
+		/* A full buffer ends the string only when the byte it stopped on was its NUL. */
+		if (n < (long)sizeof(s->b) ||
+		    (!bpf_probe_read_user(&c, 1, (void *)(pos - 1)) && c == 0))
+			return pos;
+		pos -= 1;
+	}
+	return 0;
+}
+
+/* Copies argv from the new image's stack (mm->arg_start..arg_end) into the exec scratch:
+ * at most TR_ARGV_MAX_ARGS arguments of TR_ARG_MAX bytes with their NULs. Returns the bytes
+ * written, TRUNCATED_BIT set when anything was left out. */
+__noinline __u32 read_argv(__u64 pos, __u64 end)
+{
+	__u32 zero = 0, off = 0, cut = 0;
+	struct tr_exec *e = bpf_map_lookup_elem(&exec_scratch, &zero);
+	long n;
+	char c;
+	int i;
+
+	if (!e)
+		return 0;
+	for (i = 0; i < TR_ARGV_MAX_ARGS; i++) {
+		if (pos >= end)
+			return off;
+		n = bpf_probe_read_user_str(&e->data[off & DATA_MASK], TR_ARG_MAX, (void *)pos);
+		if (n <= 0)
+			return off | TRUNCATED_BIT;
+		off += n;
+		pos += n;
+		/* n == TR_ARG_MAX: cut at 255 bytes unless the 256th byte really is its NUL. */
+		if (n == TR_ARG_MAX && (bpf_probe_read_user(&c, 1, (void *)(pos - 1)) || c != 0)) {
+			cut = TRUNCATED_BIT;
+			pos = skip_arg(pos - 1);
+			if (!pos)
+				return off | cut;
+		}
+	}
+	if (pos < end)
+		cut = TRUNCATED_BIT;
+	return off | cut;
+}
+
+/* Appends the names from path->dentry up to the root, leaf first, each with its NUL, at
+ * data[off], writing nothing past off + TR_PATH_MAX; user space reverses and joins them.
+ * Mount points are crossed the way d_path does (mnt_root -> mnt_mountpoint in the parent
+ * mount), to the root of the task's mount namespace. Returns the new offset, with
+ * TRUNCATED_BIT when the walk stopped early. */
+__noinline __u32 append_path(__u64 path_addr, __u32 off)
+{
+	struct path *path = (struct path *)path_addr;
+	__u32 zero = 0, limit = off + TR_PATH_MAX;
+	struct tr_exec *e = bpf_map_lookup_elem(&exec_scratch, &zero);
+	struct dentry *d, *parent, *mnt_root;
+	struct mount *m, *mp;
+	struct vfsmount *vm;
+	const unsigned char *name;
+	long n;
+	int i;
+
+	if (!e || !path)
+		return off;
+	d = BPF_CORE_READ(path, dentry);
+	vm = BPF_CORE_READ(path, mnt);
+	m = container_of(vm, struct mount, mnt);
+	for (i = 0; i < 64; i++) {
+		mnt_root = BPF_CORE_READ(vm, mnt_root);
+		parent = BPF_CORE_READ(d, d_parent);
+		if (d == mnt_root || d == parent) {
+			mp = BPF_CORE_READ(m, mnt_parent);
+			/* The root of a mount that has no parent mount: done. */
+			if (d != mnt_root || m == mp)
+				return off;
+			d = BPF_CORE_READ(m, mnt_mountpoint);
+			m = mp;
+			vm = &mp->mnt;
+			continue;
+		}
+		if (off + TR_NAME_MAX > limit)
+			break;
+		name = BPF_CORE_READ(d, d_name.name);
+		n = bpf_probe_read_kernel_str(&e->data[off & DATA_MASK], TR_NAME_MAX, name);
+		if (n <= 0)
+			break;
+		off += n;
+		d = parent;
+	}
+	return off | TRUNCATED_BIT;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 tgid = BPF_CORE_READ(child, tgid), ptgid = BPF_CORE_READ(parent, tgid);
+	struct task_struct *rp;
+	struct tr_fork *e;
+	__u8 one = 1;
+
+	/* A new thread is not a new process, and kernel threads run no pipeline. */
+	if (BPF_CORE_READ(child, pid) != tgid || (BPF_CORE_READ(child, flags) & PF_KTHREAD))
+		return 0;
+	/* Descendant filter: a child of the root or of a tracked process is tracked. */
+	if (root_tgid) {
+		if (ptgid != root_tgid && !bpf_map_lookup_elem(&tracked, &ptgid))
+			return 0;
+		if (bpf_map_update_elem(&tracked, &tgid, &one, BPF_ANY))
+			count_loss(TR_LOSS_TRACKED_FULL, 1);
+	} else if (ptgid == self_tgid && self_tgid) {
+		return 0;
+	}
+	/* Reserve, fill, submit; a full ring buffer is counted, never silent. */
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_loss(TR_LOSS_RINGBUF, 1);
+		return 0;
+	}
+	fill_head(&e->h, TR_FORK, child);
+	rp = BPF_CORE_READ(child, real_parent);
+	e->ppid = BPF_CORE_READ(rp, tgid);
+	e->_pad = 0;
+	e->parent_start_ns = process_start_ns(rp);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 zero = 0, off, r, size;
+	struct task_struct *rp;
+	struct tr_exec *e;
+	struct file *exe;
+	struct fs_struct *fs;
+
+	if (!wanted(BPF_CORE_READ(p, tgid)))
+		return 0;
+	e = bpf_map_lookup_elem(&exec_scratch, &zero);
+	if (!e)
+		return 0;
+	/* Identity, parent, owner, cgroup. */
+	fill_head(&e->h, TR_EXEC, p);
+	rp = BPF_CORE_READ(p, real_parent);
+	e->ppid = BPF_CORE_READ(rp, tgid);
+	e->parent_start_ns = process_start_ns(rp);
+	e->uid = BPF_CORE_READ(p, cred, uid.val);
+	e->cgroup_id = task_cgroup_id(p);
+	e->argc = BPF_CORE_READ(bprm, argc);
+	e->flags = 0;
+	e->_pad = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	/* argv from the new stack, then the executable's path, then the working directory. */
+	r = read_argv(BPF_CORE_READ(p, mm, arg_start), BPF_CORE_READ(p, mm, arg_end));
+	if (r & TRUNCATED_BIT)
+		e->flags |= TR_EXEC_ARGV_TRUNCATED;
+	off = r & ~TRUNCATED_BIT;
+	e->argv_len = off;
+	exe = BPF_CORE_READ(p, mm, exe_file);
+	r = exe ? append_path((__u64)&exe->f_path, off) : off;
+	if (r & TRUNCATED_BIT)
+		e->flags |= TR_EXEC_EXE_TRUNCATED;
+	e->exe_len = (r & ~TRUNCATED_BIT) - off;
+	off = r & ~TRUNCATED_BIT;
+	fs = BPF_CORE_READ(p, fs);
+	r = fs ? append_path((__u64)&fs->pwd, off) : off;
+	if (r & TRUNCATED_BIT)
+		e->flags |= TR_EXEC_CWD_TRUNCATED;
+	e->cwd_len = (r & ~TRUNCATED_BIT) - off;
+	off = r & ~TRUNCATED_BIT;
+	/* Send only what was filled. */
+	size = off;
+	if (size > TR_EXEC_DATA)
+		size = TR_EXEC_DATA;
+	if (bpf_ringbuf_output(&events, e, offsetof(struct tr_exec, data) + size, 0))
+		count_loss(TR_LOSS_RINGBUF, 1);
+	return 0;
+}
+
+static __always_inline void mark_dying(struct task_struct *p)
+{
+	struct dying_thread d = {};
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+
+	if ((BPF_CORE_READ(p, flags) & PF_KTHREAD) || !wanted(tgid))
+		return;
+	d.tid = BPF_CORE_READ(p, pid);
+	d.exit_ns = bpf_ktime_get_boot_ns();
+	bpf_map_update_elem(&dying, &tgid, &d, BPF_NOEXIST);
+}
+
+/* Since 6.16 the tracepoint says whether this thread ended its group (signal->live hit 0).
+ * The loader picks this program or the next from the tracepoint's BTF prototype. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *p, bool group_dead)
+{
+	if (group_dead)
+		mark_dying(p);
+	return 0;
+}
+
+/* Older kernels: live is already decremented when the tracepoint fires, so two threads
+ * exiting together may both see 0; BPF_NOEXIST keeps the first. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit_live, struct task_struct *p)
+{
+	if (BPF_CORE_READ(p, signal, live.counter) == 0)
+		mark_dying(p);
+	return 0;
+}
+
+/* The dying thread's final switch (do_task_dead): exit_mm and the rest of do_exit have run
+ * and been charged, so its CPU time, RSS peak and I/O are final, exactly what the parent's
+ * wait4 will read. Every field is signal->X (threads already reaped) + X of each thread
+ * still listed (the zombie leader, this thread), as thread_group_cputime and getrusage do. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u32 tgid, i;
+	struct dying_thread *d;
+	struct signal_struct *sig;
+	struct list_head *head, *pos;
+	struct task_struct *t;
+	struct tr_counters *c;
+	struct tr_exit *e;
+	__u64 exit_ns;
+
+	/* Filter: only the final switch of a thread that ended a tracked group. */
+	if (task_state(prev) != TASK_DEAD)
+		return 0;
+	tgid = BPF_CORE_READ(prev, tgid);
+	d = bpf_map_lookup_elem(&dying, &tgid);
+	if (!d || d->tid != BPF_CORE_READ(prev, pid))
+		return 0;
+	exit_ns = d->exit_ns;
+	bpf_map_delete_elem(&dying, &tgid);
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_loss(TR_LOSS_RINGBUF, 1);
+		goto forget;
+	}
+	fill_head(&e->h, TR_EXIT, prev);
+	e->exit_ns = exit_ns;
+	sig = BPF_CORE_READ(prev, signal);
+	/* The status wait4 reports (wait_task_zombie). */
+	if (BPF_CORE_READ(sig, flags) & SIGNAL_GROUP_EXIT)
+		e->exit_status = BPF_CORE_READ(sig, group_exit_code);
+	else
+		e->exit_status = BPF_CORE_READ(prev, group_leader, exit_code);
+	/* Threads already reaped... */
+	e->sum_exec_ns = BPF_CORE_READ(sig, sum_sched_runtime);
+	e->utime_ns = BPF_CORE_READ(sig, utime);
+	e->stime_ns = BPF_CORE_READ(sig, stime);
+	e->prev_utime_ns = BPF_CORE_READ(sig, prev_cputime.utime);
+	e->prev_stime_ns = BPF_CORE_READ(sig, prev_cputime.stime);
+	e->maxrss_pages = BPF_CORE_READ(sig, maxrss);
+	e->rchar = BPF_CORE_READ(sig, ioac.rchar);
+	e->wchar = BPF_CORE_READ(sig, ioac.wchar);
+	e->read_bytes = BPF_CORE_READ(sig, ioac.read_bytes);
+	e->write_bytes = BPF_CORE_READ(sig, ioac.write_bytes);
+	e->cancelled_write_bytes = BPF_CORE_READ(sig, ioac.cancelled_write_bytes);
+	e->nvcsw = BPF_CORE_READ(sig, nvcsw);
+	e->nivcsw = BPF_CORE_READ(sig, nivcsw);
+	/* ...plus every thread still on the list. */
+	head = &sig->thread_head;
+	pos = BPF_CORE_READ(head, next);
+	for (i = 0; i < TR_EXIT_THREADS_MAX; i++) {
+		if (pos == head || !pos)
+			break;
+		t = container_of(pos, struct task_struct, thread_node);
+		e->sum_exec_ns += BPF_CORE_READ(t, se.sum_exec_runtime);
+		e->utime_ns += BPF_CORE_READ(t, utime);
+		e->stime_ns += BPF_CORE_READ(t, stime);
+		e->rchar += BPF_CORE_READ(t, ioac.rchar);
+		e->wchar += BPF_CORE_READ(t, ioac.wchar);
+		e->read_bytes += BPF_CORE_READ(t, ioac.read_bytes);
+		e->write_bytes += BPF_CORE_READ(t, ioac.write_bytes);
+		e->cancelled_write_bytes += BPF_CORE_READ(t, ioac.cancelled_write_bytes);
+		e->nvcsw += BPF_CORE_READ(t, nvcsw);
+		e->nivcsw += BPF_CORE_READ(t, nivcsw);
+		pos = BPF_CORE_READ(pos, next);
+	}
+	e->threads = i;
+	/* What the other programs counted for this process. */
+	c = bpf_map_lookup_elem(&counters, &tgid);
+	e->io_wait_ns = c ? c->io_wait_ns : 0;
+	e->net_send_bytes = c ? c->net_send_bytes : 0;
+	e->net_recv_bytes = c ? c->net_recv_bytes : 0;
+	e->opens_suppressed = c ? c->opens_suppressed : 0;
+	e->log_dropped[0] = c ? c->log_dropped[0] : 0;
+	e->log_dropped[1] = c ? c->log_dropped[1] : 0;
+	BPF_CORE_READ_STR_INTO(&e->comm, prev, comm);
+	bpf_ringbuf_submit(e, 0);
+forget:
+	bpf_map_delete_elem(&counters, &tgid);
+	if (root_tgid)
+		bpf_map_delete_elem(&tracked, &tgid);
+	return 0;
+}
