@@ -185,8 +185,12 @@ export function createKafka({
           ? { state: 'stopped' }
           : { state: 'failed', reason: `exited without being stopped; see ${logFile} and ${outFile}` };
       }
-      if (await describeKafka(port)) return { state: 'running' };
-      return { state: 'failed', reason: `pid ${pid} does not answer describeCluster on ${address}; see ${logFile}` };
+      if (await describeKafka(port)) return { state: 'running', pid };
+      return {
+        state: 'failed',
+        pid,
+        reason: `pid ${pid} does not answer describeCluster on ${address}; see ${logFile}`,
+      };
     },
 
     async start(progress: Progress): Promise<void> {

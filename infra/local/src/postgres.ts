@@ -53,49 +53,67 @@ interface OsUser {
   gid: number;
 }
 
-/** initdb refuses to run as root, so root runs the cluster as the `postgres` user Debian creates. */
-function clusterOwner(): OsUser | undefined {
+/**
+ * initdb refuses to run as root, so root runs the cluster as the `postgres` user Debian
+ * creates: undefined when not root (the cluster runs as us), null when that user is missing.
+ */
+function clusterOwner(): OsUser | undefined | null {
   if (process.getuid?.() !== 0) return undefined;
   const line = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
     .find((l) => l.startsWith('postgres:'));
   const [, , uid, gid] = line?.split(':') ?? [];
-  if (uid === undefined || gid === undefined) {
-    throw new StackError('postgres: no `postgres` OS user; install it with: bash infra/local/install.sh');
-  }
-  return { uid: Number(uid), gid: Number(gid) };
+  return uid === undefined || gid === undefined ? null : { uid: Number(uid), gid: Number(gid) };
 }
 
 interface Layout {
   dataDir: string;
   socketDir: string;
   logFile: string;
+  /** Symlinks to create (from .tracer/ into /var/lib/tracer) when the files live elsewhere. */
+  links: { path: string; target: string; dir: boolean }[];
 }
 
 /**
  * The cluster's files live under .tracer/ unless the `postgres` user cannot reach that folder
  * (a clone under /root, mode 700): then they live in /var/lib/tracer/<hash of the folder>,
- * with symlinks from .tracer/ so the usual paths still lead to them.
+ * with symlinks from .tracer/ so the usual paths still lead to them. Decides, creates nothing.
  */
-function layout(paths: StackPaths, owner: OsUser | undefined): Layout {
+function planLayout(paths: StackPaths, owner: OsUser | undefined | null): Layout {
   const usual = {
     dataDir: join(paths.data, 'postgres'),
     socketDir: join(paths.run, 'postgres'),
     logFile: join(paths.log, 'postgres.log'),
   };
-  ensureDirs(paths.data, paths.run, paths.log);
-  if (owner === undefined || [paths.data, paths.run, paths.log].every((d) => traversable(d, owner))) return usual;
-  const base = join('/var/lib/tracer', createHash('sha256').update(paths.home).digest('hex').slice(0, 12));
-  const moved = { dataDir: join(base, 'data'), socketDir: join(base, 'run'), logFile: join(base, 'postgres.log') };
-  ensureDirs(base);
-  for (const key of ['dataDir', 'logFile'] as const) {
-    if (!isSymlink(usual[key])) {
-      if (key === 'dataDir') ensureDirs(moved.dataDir);
-      else writeFileSync(moved.logFile, '', { flag: 'a' });
-      symlinkSync(moved[key], usual[key]);
-    }
+  const reachable = (dir: string) => !owner || traversable(nearestExisting(dir), owner);
+  if (!isSymlink(usual.dataDir) && [paths.data, paths.run, paths.log].every(reachable)) {
+    return { ...usual, links: [] };
   }
-  return { ...moved, dataDir: usual.dataDir, logFile: usual.logFile };
+  const base = join('/var/lib/tracer', createHash('sha256').update(paths.home).digest('hex').slice(0, 12));
+  // Processes running as `postgres` get the real paths: they cannot pass through .tracer/.
+  const moved = { dataDir: join(base, 'data'), socketDir: join(base, 'run'), logFile: join(base, 'postgres.log') };
+  return {
+    ...moved,
+    links: [
+      { path: usual.dataDir, target: moved.dataDir, dir: true },
+      { path: usual.logFile, target: moved.logFile, dir: false },
+    ],
+  };
+}
+
+function createLayout(paths: StackPaths, layout: Layout): void {
+  ensureDirs(paths.data, paths.run, paths.log, layout.socketDir);
+  for (const { path, target, dir } of layout.links) {
+    if (dir) ensureDirs(target);
+    else writeFileSync(target, '', { flag: 'a' });
+    if (!isSymlink(path)) symlinkSync(target, path);
+  }
+}
+
+function nearestExisting(dir: string): string {
+  let d = dir;
+  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
+  return d;
 }
 
 /** Can `owner` reach into dir? (Each folder we hand it inside is chowned to it.) */
@@ -117,7 +135,8 @@ export function createPostgres({
   binDir = process.env.TRACER_POSTGRES_BIN || defaultBinDir,
 }: PostgresOptions): LocalServer {
   const owner = clusterOwner();
-  const { dataDir, socketDir, logFile } = layout(paths, owner);
+  const layout = planLayout(paths, owner);
+  const { dataDir, socketDir, logFile } = layout;
   const pidFile = join(dataDir, 'postmaster.pid');
   const address = `127.0.0.1:${port}`;
   const adminUrl = `postgres://tracer:tracer@127.0.0.1:${port}/postgres`;
@@ -202,14 +221,21 @@ export function createPostgres({
       }
       try {
         await queryPostgres(tracerUrl, 'select 1');
-        return { state: 'running' };
+        return { state: 'running', pid };
       } catch (err) {
-        return { state: 'failed', reason: `pid ${pid} does not answer on ${address} (${String(err)}); see ${logFile}` };
+        return {
+          state: 'failed',
+          pid,
+          reason: `pid ${pid} does not answer on ${address} (${String(err)}); see ${logFile}`,
+        };
       }
     },
 
     async start(progress: Progress): Promise<void> {
-      ensureDirs(socketDir);
+      if (owner === null) {
+        throw new StackError('postgres: no `postgres` OS user to run the cluster as; run: bash infra/local/install.sh');
+      }
+      createLayout(paths, layout);
       chown(socketDir);
       if (!existsSync(join(dataDir, 'PG_VERSION'))) await initCluster(progress);
       await assertPortFree('postgres', port, 'TRACER_POSTGRES_PORT');

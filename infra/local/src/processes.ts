@@ -40,7 +40,7 @@ export function ownedPid(pidFile: string, dataDir: string): number | undefined {
 
 export interface SpawnOptions {
   cwd: string;
-  /** stdout and stderr are appended here. */
+  /** stdout and stderr go here, replacing what an earlier run left. */
   outFile: string;
   env?: NodeJS.ProcessEnv;
   uid?: number;
@@ -49,7 +49,7 @@ export interface SpawnOptions {
 
 /** Starts a process in its own session (setsid), so it outlives the CLI and its terminal. */
 export function spawnDetached(command: string, args: string[], opts: SpawnOptions): Promise<number> {
-  const out = openSync(opts.outFile, 'a');
+  const out = openSync(opts.outFile, 'w');
   try {
     const child = spawn(command, args, {
       cwd: opts.cwd,

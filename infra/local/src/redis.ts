@@ -56,8 +56,8 @@ export function createRedis({ paths, port }: RedisOptions): LocalServer {
           ? { state: 'stopped' }
           : { state: 'failed', reason: `exited without shutting down; see ${logFile}` };
       }
-      if (await pingRedis(port)) return { state: 'running' };
-      return { state: 'failed', reason: `pid ${pid} does not answer PING on ${address}; see ${logFile}` };
+      if (await pingRedis(port)) return { state: 'running', pid };
+      return { state: 'failed', pid, reason: `pid ${pid} does not answer PING on ${address}; see ${logFile}` };
     },
 
     async start(progress: Progress): Promise<void> {

@@ -7,6 +7,8 @@ export interface ServerStatus {
   state: ServerState;
   /** Why it is stopped or failed, and where to look; absent when running. */
   reason?: string;
+  /** Our server's process, when it is alive (also when failed: alive but not answering). */
+  pid?: number;
 }
 
 /** Human progress for long steps (a CLI prints it; tests ignore it). */

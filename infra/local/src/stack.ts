@@ -68,9 +68,18 @@ export function createStack(opts: { home?: string; addresses?: StackAddresses } 
         for (const server of servers) {
           const st = await server.status();
           if (st.state === 'running') continue;
-          if (st.state === 'failed') {
-            progress(`${server.name}: ${st.reason}; restarting`);
+          if (st.state === 'failed' && st.pid !== undefined) {
+            // Ours and alive but not answering: most likely still booting from an interrupted up.
+            progress(`${server.name}: ${st.reason}; waiting for it`);
+            const ready = await server.waitReady(progress, readyTimeoutMs[server.name] ?? 60_000).then(
+              () => true,
+              () => false,
+            );
+            if (ready) continue;
+            progress(`${server.name}: restarting`);
             await server.stop(progress);
+          } else if (st.state === 'failed') {
+            progress(`${server.name}: ${st.reason}; starting it again`);
           }
           toStart.push(server);
         }
