@@ -88,7 +88,9 @@ if [ "$(cat "$tools/kafka.stamp" 2>/dev/null)" != "$kafka_stamp" ] || [ -z "$(ls
 fi
 
 # eBPF programs and the node-addon-api addon that loads them.
+# Its output goes to a log, shown only when the build fails.
 if [ -f "$root/agents/tracer-agent/package.json" ]; then
-  (cd "$root/agents/tracer-agent" && pnpm run --silent build:native >&2)
+  (cd "$root/agents/tracer-agent" && pnpm run --silent build:native >"$tools/native-build.log" 2>&1) ||
+    { tail -40 "$tools/native-build.log" >&2; step "native build failed; full log: $tools/native-build.log"; exit 1; }
 fi
 step "ready"
