@@ -89,8 +89,10 @@ class KafkaBus implements Bus {
     const missing = wanted.filter((s) => !existing.has(s.name));
     if (missing.length > 0) {
       // A concurrent creator may win the race: createTopics then reports false, not an error.
+      // kafkajs's own waitForLeaders gives up on the UNKNOWN_TOPIC_OR_PARTITION a KRaft broker
+      // answers for a moment after creation, so readiness is awaited below instead.
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((s) => ({
           topic: s.name,
           numPartitions: s.partitions,
@@ -101,10 +103,8 @@ class KafkaBus implements Bus {
       this.#log.info({ topics: missing.map((s) => s.name) }, 'created topics');
     }
     const present = wanted.filter((s) => existing.has(s.name));
-    if (present.length === 0) return;
-    const { topics } = await admin.fetchTopicMetadata({ topics: present.map((s) => s.name) });
     for (const spec of present) {
-      const have = topics.find((t) => t.name === spec.name)?.partitions.length ?? 0;
+      const have = (await this.#partitionCounts([spec.name])).get(spec.name) ?? 0;
       if (have < spec.partitions) {
         // New partitions change which partition a key maps to: only records produced after
         // this point follow the new layout, so per-key order holds from here on.
@@ -117,26 +117,68 @@ class KafkaBus implements Bus {
         );
       }
     }
+    const drifted: TopicSpec[] = [];
+    if (present.length > 0) {
+      const configs = await this.#topicConfigs(present.map((s) => s.name));
+      for (const spec of present) {
+        const drift = configDrift(topicConfig(spec), configs.get(spec.name));
+        if (Object.keys(drift).length === 0) continue;
+        // alterConfigs replaces the topic's whole dynamic config: send all of ours, not only the drift.
+        await admin.alterConfigs({
+          validateOnly: false,
+          resources: [
+            {
+              type: TOPIC_RESOURCE,
+              name: spec.name,
+              configEntries: Object.entries(topicConfig(spec)).map(([name, value]) => ({ name, value })),
+            },
+          ],
+        });
+        drifted.push(spec);
+        this.#log.info({ topic: spec.name, changed: drift }, 'aligned topic config');
+      }
+    }
+    // Done means usable: every partition has a leader and every config change is visible.
+    await waitUntil(`topics ready: ${wanted.map((s) => s.name).join(', ')}`, async () => {
+      const counts = await this.#partitionCounts(wanted.map((s) => s.name));
+      return wanted.every((s) => (counts.get(s.name) ?? 0) >= s.partitions);
+    });
+    if (drifted.length > 0) {
+      await waitUntil('topic configs applied', async () => {
+        const configs = await this.#topicConfigs(drifted.map((s) => s.name));
+        return drifted.every((s) => Object.keys(configDrift(topicConfig(s), configs.get(s.name))).length === 0);
+      });
+    }
+  }
+
+  /** Partitions that have a leader, per topic; topics the broker does not know yet are absent. */
+  async #partitionCounts(names: string[]): Promise<Map<string, number>> {
+    const admin = await this.#adminClient();
+    const counts = new Map<string, number>();
+    for (const name of names) {
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [name] });
+        const partitions = topics[0]?.partitions ?? [];
+        if (partitions.every((p) => p.leader >= 0)) counts.set(name, partitions.length);
+      } catch (err) {
+        if (!isTransientMetadataError(err)) throw err;
+      }
+    }
+    return counts;
+  }
+
+  async #topicConfigs(names: string[]): Promise<Map<string, Map<string, string>>> {
+    const admin = await this.#adminClient();
     const described = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: present.map((s) => ({ type: 2 /* TOPIC */, name: s.name })),
+      resources: names.map((name) => ({ type: TOPIC_RESOURCE, name })),
     });
-    for (const spec of present) {
-      const want = topicConfig(spec);
-      const entries = described.resources.find((r) => r.resourceName === spec.name)?.configEntries ?? [];
-      const drift = Object.entries(want).filter(
-        ([name, value]) => entries.find((e) => e.configName === name)?.configValue !== value,
-      );
-      if (drift.length === 0) continue;
-      // alterConfigs replaces the topic's whole dynamic config: send all of ours, not only the drift.
-      await admin.alterConfigs({
-        validateOnly: false,
-        resources: [
-          { type: 2, name: spec.name, configEntries: Object.entries(want).map(([name, value]) => ({ name, value })) },
-        ],
-      });
-      this.#log.info({ topic: spec.name, changed: Object.fromEntries(drift) }, 'aligned topic config');
-    }
+    return new Map(
+      described.resources.map((r) => [
+        r.resourceName,
+        new Map(r.configEntries.map((e) => [e.configName, e.configValue])),
+      ]),
+    );
   }
 
   async deleteTopics(names: string[]): Promise<void> {
@@ -205,6 +247,25 @@ class KafkaBus implements Bus {
 
   #assertOpen(): void {
     if (this.#closed) throw new Error('bus is closed');
+  }
+}
+
+const TOPIC_RESOURCE = 2; // kafkajs ConfigResourceTypes.TOPIC
+
+function configDrift(want: Record<string, string>, have: Map<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(want).filter(([name, value]) => have?.get(name) !== value));
+}
+
+function isTransientMetadataError(err: unknown): boolean {
+  const type = (err as { type?: string }).type;
+  return type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE';
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delayMs = 20; !(await check()); delayMs = Math.min(delayMs * 2, 500)) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, delayMs));
   }
 }
 

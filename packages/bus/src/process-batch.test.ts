@@ -123,7 +123,15 @@ test('a long backoff is slept in slices with a heartbeat before each', async () 
     signal: new AbortController().signal,
     log,
   });
-  assert.deepEqual(events, ['heartbeat', 'sleep 1000', 'heartbeat', 'sleep 1000', 'heartbeat', 'sleep 500', 'commit 100']);
+  assert.deepEqual(events, [
+    'heartbeat',
+    'sleep 1000',
+    'heartbeat',
+    'sleep 1000',
+    'heartbeat',
+    'sleep 500',
+    'commit 100',
+  ]);
 });
 
 test('stopping during retries leaves the batch uncommitted', async () => {
