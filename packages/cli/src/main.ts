@@ -1,8 +1,8 @@
 // The tracer command line. Each command lives in commands/<name>.ts and registers itself here.
 import { Command } from 'commander';
+import { registerRunCommand } from './commands/run.ts';
 import { registerStackCommands } from './commands/stack.ts';
 import { registerTestCommand } from './commands/test.ts';
-import { registerRunCommand } from './commands/run.ts';
 import { registerTraceCommands } from './commands/trace.ts';
 
 const program = new Command('tracer')
