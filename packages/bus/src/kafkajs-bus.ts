@@ -466,14 +466,18 @@ function kafkaLogLevel(log: Logger): logLevel {
   return logLevel.WARN;
 }
 
-// kafkajs's INFO lines (joins, leaves, connects) are routine: they go to our debug level.
+// kafkajs's INFO lines (joins, leaves, connects) are routine: they go to our debug level. So
+// do its per-request "Response ..." errors: every error code a broker answers is logged there
+// at ERROR, including the ones its callers retry (a topic not yet known after creation); a
+// failure that matters surfaces again as a thrown error or a consumer crash.
 function kafkaLogCreator(log: Logger) {
   const kafkaLog = log.child({ lib: 'kafkajs' });
   return () =>
     ({ namespace, level, log: entry }: LogEntry) => {
       const { message, timestamp: _ts, logger: _logger, ...fields } = entry;
       const obj = { ns: namespace, ...fields };
-      if (level === logLevel.ERROR) kafkaLog.error(obj, message);
+      if (namespace === 'Connection' && message.startsWith('Response ')) kafkaLog.debug(obj, message);
+      else if (level === logLevel.ERROR) kafkaLog.error(obj, message);
       else if (level === logLevel.WARN) kafkaLog.warn(obj, message);
       else if (level === logLevel.INFO) kafkaLog.debug(obj, message);
       else kafkaLog.trace(obj, message);
