@@ -13,13 +13,24 @@ names of those applied. Running it again applies nothing.
   --native            use native partitioning even where TimescaleDB is available
   -h, --help          this text`;
 
-const { values } = parseArgs({
-  options: {
-    'database-url': { type: 'string' },
-    native: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
+function parse() {
+  try {
+    return parseArgs({
+      // `pnpm --filter @tracer/db migrate -- --help` passes the `--` through.
+      args: process.argv.slice(2).filter((a) => a !== '--'),
+      options: {
+        'database-url': { type: 'string' },
+        native: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (err) {
+    console.error(`migrate: ${(err as Error).message}\n\n${usage}`);
+    process.exit(2);
+  }
+}
+
+const values = parse();
 if (values.help) {
   console.log(usage);
 } else {
