@@ -28,7 +28,7 @@ export const logPatterns: LogPattern[] = [
   e('java.native-oom', /OutOfMemoryError: unable to create (?:new )?native thread|Native memory allocation \(m(?:alloc|map)\) failed/, 'oom', 0.7),
   e('java.oom', /java\.lang\.OutOfMemoryError\b/, 'java_heap', 0.8),
   e('cxx.bad_alloc', /std::bad_alloc/, 'oom', 0.85),
-  e('py.memoryerror', /^\s*MemoryError\b/, 'oom', 0.85),
+  e('py.memoryerror', /^\s*MemoryError\b|_ArrayMemoryError|Unable to allocate [\d.]+ \w?i?B for an array/, 'oom', 0.85),
   e('r.alloc', /cannot allocate vector of size/, 'oom', 0.9),
   e('go.oom', /fatal error: runtime: out of memory/, 'oom', 0.9),
   e('slurm.oom', /Detected \d+ oom[_-]kill event|task \d+: Out Of Memory|oom-kill event\(s\)|Exceeded job memory limit/i, 'oom', 0.9),
@@ -81,7 +81,7 @@ export const logPatterns: LogPattern[] = [
   e('net.ssl', /SSL: CERTIFICATE_VERIFY_FAILED|SSLError|certificate verify failed|TLS handshake timeout/, 'network', 0.6),
 
   // --- causes: corrupt input --------------------------------------------------------------
-  e('hts.bgzf', /\[E::bgzf_\w+\]|Invalid BGZF header|BGZF EOF marker is absent|bgzf_read_block|truncated file|file is truncated|is truncated/i, 'corrupt_input', 0.85),
+  e('hts.bgzf', /\[E::bgzf_(?:read\w*|uncompress|getline|check_EOF\w*)\]|Invalid BGZF header|BGZF EOF marker is absent|bgzf_read_block|truncated file|file is truncated|is truncated/i, 'corrupt_input', 0.85),
   e('hts.format', /\[E::(?:sam_parse1|fai_build_core|bam_hdr_read|sam_hdr_read|hts_hopen|vcf_parse\w*|bcf_hdr_read|fastq\w*)\]|\[bam_header_read\] invalid BAM binary header|invalid BAM binary header|fail to read the header|failed to read header/, 'corrupt_input', 0.8),
   e('gzip.corrupt', /not in gzip format|unexpected end of file|invalid compressed data|crc error|CRC check failed|incorrect header check|BadGzipFile|Compressed file ended before the end-of-stream marker|invalid stored block lengths|EOFError/i, 'corrupt_input', 0.85),
   e('java.htsjdk', /SAMFormatException|MalformedRead|htsjdk\.samtools\.(?:util\.)?RuntimeEOFException|htsjdk\.tribble\.TribbleException|Error parsing text SAM file|MalformedFile|Malformed(?:Read|File|VCF)/, 'corrupt_input', 0.8),
@@ -94,13 +94,13 @@ export const logPatterns: LogPattern[] = [
   e('snakemake.missing-input', /MissingInputException|Missing input files for rule/, 'missing_input', 0.95),
   e('nextflow.missing-file', /No such file: |Cannot find any reads matching|No files match pattern|Path value cannot be null|Input tuple does not match/, 'missing_input', 0.85),
   e('py.fnf', /FileNotFoundError|\[Errno 2\] No such file or directory/, 'missing_input', 0.9),
-  e('java.fnf', /java\.io\.FileNotFoundException|java\.nio\.file\.NoSuchFileException|Couldn't read file .* does not exist|The provided (?:input|reference) .*does not exist|does not exist or is not readable/, 'missing_input', 0.9),
+  e('java.fnf', /java\.io\.FileNotFoundException|java\.nio\.file\.NoSuchFileException|Couldn't read file .* (?:does not|doesn't) exist|could not open (?:genome file|readFilesIn|input file)|The provided (?:input|reference) .*does not exist|does not exist or is not readable/, 'missing_input', 0.9),
   e('r.cannot-open', /cannot open file '.*': No such file or directory|cannot open the connection/, 'missing_input', 0.85),
   e('hts.open', /\[E::hts_open_format\] Failed to open file|fail to open file|Failed to open file|Could not open|could not open|cannot open|Can't open|Unable to open|fail to locate the index files|failed to open|Couldn't open/i, 'missing_input', 0.6),
   e('generic.enoent', /No such file or directory|\bENOENT\b|does not exist/, 'missing_input', 0.6),
 
   // --- causes: configuration -------------------------------------------------------------
-  e('cli.usage', /unrecognized (?:option|arguments?)|unrecognised option|invalid option|Unknown option|unknown option|illegal option|Unrecognized parameter|unrecognized parameter|Unknown argument|Invalid argument(?!s? for)|the following arguments are required|missing required (?:argument|option)|Option '\S+' is required|Argument '?\S+'? is required|Invalid value for|invalid choice:|must be (?:specified|provided)|requires an argument/i, 'config_error', 0.8),
+  e('cli.usage', /unrecognized (?:option|arguments?)|unrecognised option|invalid option|Unknown option|unknown option|illegal option|Unrecognized parameter|unrecogni[sz]ed parameter|unrecoginzed parameter|Unknown argument|Invalid argument(?!s? for)|the following arguments are required|missing required (?:argument|option)|Option '\S+' is required|Argument '?\S+'? is required|Invalid value for|invalid choice:|must be (?:specified|provided)|requires an argument/i, 'config_error', 0.8),
   e('gatk.user-error', /A USER ERROR has occurred/, 'config_error', 0.5),
   e('star.params', /EXITING because of fatal PARAMETERS error|fatal PARAMETER error|EXITING because of fatal input ERROR: unknown value/i, 'config_error', 0.9),
   e('contigs', /incompatible contigs|Contig \S+ not present in (?:the )?(?:sequence )?dictionary|reference and reads have incompatible|sequence dictionar(?:y|ies) (?:are|is) (?:incompatible|not)/i, 'config_error', 0.85),
@@ -131,12 +131,12 @@ export const logPatterns: LogPattern[] = [
   e('star.fatal', /EXITING because of (?:FATAL|fatal) ERROR|EXITING: fatal|EXITING because of/),
   e('picard.exception', /picard\.PicardException|htsjdk\.samtools\.SAMException|ERROR: Option/),
   e('fastp.error', /^ERROR: /),
-  e('nextflow.error', /^ERROR ~ |Error executing process >|terminated with an error exit status|Command exit status:|Execution aborted due to an unexpected error/),
+  e('nextflow.error', /^ERROR ~ |Error executing process >|terminated with an error exit status|Execution aborted due to an unexpected error/),
   e('snakemake.error', /^Error in rule \S+:|Exiting because a job execution failed|CalledProcessError|^\s*RuleException:|Error executing rule/),
   e('slurm.error', /^(?:slurmstepd|srun|sbatch|salloc): error:|CANCELLED AT|DUE TO (?:NODE FAILURE|PREEMPTION)/),
   e('batch.error', /Essential container in task exited|Host EC2 \(instance \S+\) terminated|Task failed to start|CannotStartContainerError|CannotInspectContainerError/),
-  e('cli.error', /^[\w./-]+: (?:error|fatal|ERROR|FATAL)\b|^(?:error|fatal|Error|Fatal)(?:\[\w+\])?: |^\S+: (?:cannot|can't|failed to) /),
-  e('generic.failed', /\b(?:FAILED|failed with exit (?:code|status)|exited with (?:code|status) [1-9]|non-zero exit status|returned non-zero exit status)\b/),
+  e('cli.error', /^[\w./-]+(?: [\w-]+)?: (?:error|fatal|ERROR|FATAL)\b|\bFATAL ERROR\b|compilation aborted|^(?:error|fatal|Error|Fatal)(?:\[\w+\])?: |^\S+: (?:cannot|can't|failed to) /),
+  e('generic.failed', /\b(?:FAILED|failed with exit (?:code|status)|exited with (?:code|status) [1-9]\d*|Exited with exit code [1-9]\d*|Exiting with failure status|non-zero exit status|returned non-zero exit status)\b/),
 
   // --- warnings ------------------------------------------------------------------------------
   w('hts.warning', /^\[W::\w+\]/),
