@@ -33,8 +33,13 @@ import {
 } from './procfs.ts';
 
 export const DEFAULT_POLL_INTERVAL_MS = 20;
-/** A poll may take at most this share of one CPU: slower polls stretch the interval. */
+/**
+ * Polls may use at most this share of one CPU: costlier polls (big subtrees) stretch the
+ * interval, up to MAX_POLL_INTERVAL_MS. Cost is the poll's own CPU time, smoothed, so a
+ * poll that waited for a busy CPU does not count as expensive.
+ */
 const MAX_POLL_DUTY = 0.1;
+const MAX_POLL_INTERVAL_MS = 250;
 const MAX_REMEMBERED_EXITS = 4096;
 
 export interface ProcSourceOptions extends SourceOptions {
@@ -82,6 +87,8 @@ export class ProcSource implements TelemetrySource {
   private stopped = false;
   private childrenSupported = true;
   private polls = 0;
+  /** Smoothed CPU ms per poll. */
+  private pollCostMs = 0;
 
   private readonly options: ProcSourceOptions;
 
@@ -126,10 +133,11 @@ export class ProcSource implements TelemetrySource {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      const t0 = performance.now();
+      const before = process.cpuUsage();
       this.poll();
-      const took = performance.now() - t0;
-      this.schedule(Math.max(this.interval, took / MAX_POLL_DUTY - took));
+      const used = process.cpuUsage(before);
+      this.pollCostMs = 0.8 * this.pollCostMs + 0.2 * ((used.user + used.system) / 1000);
+      this.schedule(Math.min(MAX_POLL_INTERVAL_MS, Math.max(this.interval, this.pollCostMs / MAX_POLL_DUTY)));
     }, delayMs);
     this.timer.unref();
   }

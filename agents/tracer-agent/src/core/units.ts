@@ -17,9 +17,10 @@ export function formatBytes(bytes: number): string {
 const NS_PER_MS = 1e6;
 const NS_PER_S = 1e9;
 
-/** `850us`, `12ms`, `1.23s`, `42.1s`, `2m03s`, `1h02m`, `3d04h`. */
+/** `0`, `850us`, `12ms`, `1.23s`, `42.1s`, `2m03s`, `1h02m`, `3d04h`. */
 export function formatDuration(ns: number): string {
   if (!Number.isFinite(ns) || ns < 0) return '-';
+  if (ns === 0) return '0';
   if (ns < NS_PER_MS) return `${Math.round(ns / 1e3)}us`;
   if (ns < NS_PER_S) return `${Math.round(ns / NS_PER_MS)}ms`;
   const s = ns / NS_PER_S;
