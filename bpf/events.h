@@ -140,7 +140,7 @@ enum tr_log_target {
 
 struct tr_log {
 	struct tr_head h;
-	__u32 fd;		/* 1 stdout, 2 stderr */
+	__u32 stream;		/* 1 stdout, 2 stderr (see output.bpf.c) */
 	__u32 len;		/* bytes of data[] */
 	__u64 dropped_bytes;	/* bytes of this stream not captured since its previous chunk */
 	__u32 target;		/* enum tr_log_target */

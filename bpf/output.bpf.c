@@ -1,7 +1,10 @@
 /* bpf/output.bpf.c: what processes write to their stdout and stderr (fd 1 and 2, whatever
  * they point at: pipe, file or tty), through write and writev, captured at syscall entry.
  * Each process gets log_bytes_per_sec per second; bytes over it are counted and the next
- * chunk of that stream says how many were dropped before it. */
+ * chunk of that stream says how many were dropped before it.
+ * The stream is told by file, not fd number: `echo oops >&2` in a shell is dup2(2, 1) then
+ * write(1), so a write is stderr when it goes to the file the process had at fd 2 when it
+ * exec'd (inherited across fork), stdout for its fd 1 file, else by fd number. */
 #include "common.bpf.h"
 
 /* Tunables, set by the loader before load. */
@@ -29,6 +32,19 @@ struct {
 	__type(value, struct tr_log);
 } log_scratch SEC(".maps");
 
+/* The files a process had at fd 1 and 2 when it exec'd. */
+struct streams {
+	__u64 out;
+	__u64 err;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);	/* tgid */
+	__type(value, struct streams);
+} streams_of SEC(".maps");
+
 /* Bytes of `want` this process may still send in the current one-second window. */
 static __always_inline __u64 take_budget(__u32 tgid, __u64 want, __u64 now)
 {
@@ -53,20 +69,67 @@ static __always_inline __u64 take_budget(__u32 tgid, __u64 want, __u64 now)
 	return want;
 }
 
-static __always_inline __u32 target_of(struct task_struct *t, __u32 fd)
+static __always_inline struct file *file_of(struct task_struct *t, __u32 fd)
 {
 	struct file **fds = BPF_CORE_READ(t, files, fdt, fd);
 	struct file *f = NULL;
 
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 3]);
+	return f;
+}
+
+static __always_inline __u32 target_of(struct file *f)
+{
 	return (BPF_CORE_READ(f, f_inode, i_mode) >> 12) & 0xf;
+}
+
+/* 1 stdout, 2 stderr: by the process's original files when they differ, else by fd. */
+static __always_inline __u32 stream_of(__u32 tgid, __u32 fd, struct file *f)
+{
+	struct streams *s = bpf_map_lookup_elem(&streams_of, &tgid);
+
+	if (s && s->out != s->err) {
+		if ((__u64)f == s->err)
+			return 2;
+		if ((__u64)f == s->out)
+			return 1;
+	}
+	return fd;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(output_exec, struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct streams s;
+
+	if (!wanted(tgid))
+		return 0;
+	s.out = (__u64)file_of(p, 1);
+	s.err = (__u64)file_of(p, 2);
+	bpf_map_update_elem(&streams_of, &tgid, &s, BPF_ANY);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(output_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid), tgid = BPF_CORE_READ(child, tgid);
+	struct streams *s;
+
+	if (tgid == ptgid)
+		return 0;
+	s = bpf_map_lookup_elem(&streams_of, &ptgid);
+	if (s)
+		bpf_map_update_elem(&streams_of, &tgid, s, BPF_ANY);
+	return 0;
 }
 
 /* Sends up to TR_LOG_CHUNK bytes from buf as one record; returns the bytes sent. c is the
  * process's counters (never NULL). */
-static __noinline __u32 emit_chunk(__u32 fd, __u64 buf, __u32 len, struct tr_counters *c, __u32 target)
+static __noinline __u32 emit_chunk(__u32 stream, __u64 buf, __u32 len, struct tr_counters *c, __u32 target)
 {
-	__u32 zero = 0, stream = (fd - 1) & 1;
+	__u32 zero = 0, idx = (stream - 1) & 1;
 	struct tr_log *e = bpf_map_lookup_elem(&log_scratch, &zero);
 	__u64 dropped;
 
@@ -75,26 +138,26 @@ static __noinline __u32 emit_chunk(__u32 fd, __u64 buf, __u32 len, struct tr_cou
 	if (len > TR_LOG_CHUNK)
 		len = TR_LOG_CHUNK;
 	fill_head(&e->h, TR_LOG, (struct task_struct *)bpf_get_current_task());
-	e->fd = fd;
+	e->stream = stream;
 	e->target = target;
 	e->_pad = 0;
 	if (bpf_probe_read_user(e->data, len, (void *)buf))
 		return 0;
 	e->len = len;
 	/* The gap before this chunk: bytes of this stream dropped since its previous chunk. */
-	dropped = c->log_dropped[stream];
+	dropped = c->log_dropped[idx];
 	e->dropped_bytes = dropped;
 	if (bpf_ringbuf_output(&events, e, offsetof(struct tr_log, data) + len, 0)) {
 		count_loss(TR_LOSS_RINGBUF, 1);
 		return 0;
 	}
 	if (dropped)
-		__sync_fetch_and_add(&c->log_dropped[stream], -dropped);
+		__sync_fetch_and_add(&c->log_dropped[idx], -dropped);
 	return len;
 }
 
 /* Captures what the budget allows of one buffer, counts the rest as dropped. */
-static __always_inline void capture(__u32 fd, __u64 buf, __u64 count, struct tr_counters *c, __u32 target,
+static __always_inline void capture(__u32 stream, __u64 buf, __u64 count, struct tr_counters *c, __u32 target,
 				    __u32 tgid, __u64 now, int *chunks)
 {
 	__u64 allowed = take_budget(tgid, count, now), sent = 0;
@@ -104,7 +167,7 @@ static __always_inline void capture(__u32 fd, __u64 buf, __u64 count, struct tr_
 	for (i = 0; i < MAX_CHUNKS_PER_CALL; i++) {
 		if (sent >= allowed || *chunks >= MAX_CHUNKS_PER_CALL)
 			break;
-		n = emit_chunk(fd, buf + sent, allowed - sent > TR_LOG_CHUNK ? TR_LOG_CHUNK : allowed - sent, c, target);
+		n = emit_chunk(stream, buf + sent, allowed - sent > TR_LOG_CHUNK ? TR_LOG_CHUNK : allowed - sent, c, target);
 		if (!n)
 			break;
 		sent += n;
@@ -112,7 +175,7 @@ static __always_inline void capture(__u32 fd, __u64 buf, __u64 count, struct tr_
 	}
 	if (count > sent) {
 		count_loss(TR_LOSS_LOG_BYTES, count - sent);
-		__sync_fetch_and_add(&c->log_dropped[(fd - 1) & 1], count - sent);
+		__sync_fetch_and_add(&c->log_dropped[(stream - 1) & 1], count - sent);
 	}
 }
 
@@ -121,7 +184,7 @@ int enter_write(struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 fd = ctx->args[0], tgid = bpf_get_current_pid_tgid() >> 32;
 	struct tr_counters *c;
-	struct task_struct *t;
+	struct file *f;
 	int chunks = 0;
 
 	/* Filter: stdout or stderr of a process we capture, something to write. */
@@ -130,18 +193,20 @@ int enter_write(struct trace_event_raw_sys_enter *ctx)
 	c = counters_of(tgid);
 	if (!c)
 		return 0;
-	t = (struct task_struct *)bpf_get_current_task();
-	capture(fd, ctx->args[1], ctx->args[2], c, target_of(t, fd), tgid, bpf_ktime_get_boot_ns(), &chunks);
+	f = file_of((struct task_struct *)bpf_get_current_task(), fd);
+	capture(stream_of(tgid, fd, f), ctx->args[1], ctx->args[2], c, target_of(f), tgid, bpf_ktime_get_boot_ns(),
+		&chunks);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_writev")
 int enter_writev(struct trace_event_raw_sys_enter *ctx)
 {
-	__u32 fd = ctx->args[0], tgid = bpf_get_current_pid_tgid() >> 32, target;
+	__u32 fd = ctx->args[0], tgid = bpf_get_current_pid_tgid() >> 32, target, stream;
 	struct iovec *iov = (struct iovec *)ctx->args[1];
 	__u64 cnt = ctx->args[2], now;
 	struct tr_counters *c;
+	struct file *f;
 	struct iovec v;
 	int i, chunks = 0;
 
@@ -150,13 +215,15 @@ int enter_writev(struct trace_event_raw_sys_enter *ctx)
 	c = counters_of(tgid);
 	if (!c)
 		return 0;
-	target = target_of((struct task_struct *)bpf_get_current_task(), fd);
+	f = file_of((struct task_struct *)bpf_get_current_task(), fd);
+	target = target_of(f);
+	stream = stream_of(tgid, fd, f);
 	now = bpf_ktime_get_boot_ns();
 	for (i = 0; i < MAX_IOVECS && i < cnt; i++) {
 		if (bpf_probe_read_user(&v, sizeof(v), &iov[i]))
 			break;
 		if (v.iov_len)
-			capture(fd, (__u64)v.iov_base, v.iov_len, c, target, tgid, now, &chunks);
+			capture(stream, (__u64)v.iov_base, v.iov_len, c, target, tgid, now, &chunks);
 	}
 	return 0;
 }

@@ -190,8 +190,6 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 			return 0;
 		if (bpf_map_update_elem(&tracked, &tgid, &one, BPF_ANY))
 			count_loss(TR_LOSS_TRACKED_FULL, 1);
-	} else if (ptgid == self_tgid && self_tgid) {
-		return 0;
 	}
 	/* Reserve, fill, submit; a full ring buffer is counted, never silent. */
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

@@ -220,7 +220,7 @@ napi_value Log(napi_env env, const tr_log& r, size_t size) {
   size_t len = r.len < room ? r.len : room;
   Builder b(env);
   b.Head("log", r.h);
-  b.Num("fd", r.fd);
+  b.Num("stream", r.stream);
   // Bytes, not text: a chunk may end inside a UTF-8 sequence; user space decodes.
   napi_value buf;
   void* dst;

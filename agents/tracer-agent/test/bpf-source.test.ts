@@ -1,0 +1,297 @@
+// Kernel tests: the real bpf/ programs in the running kernel, through createBpfSource.
+// Needs root (CAP_BPF + CAP_PERFMON) and a kernel with BTF; skipped, with the reason,
+// where BPF cannot load. Each test runs known commands as children of this process (the
+// capture root) and waits for their exit records.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type BpfSource, bpfPrerequisiteProblem, createBpfSource } from '../src/adapters/bpf-source.ts';
+import { ADDON_PATH } from '../src/adapters/bpf-addon.ts';
+import type { SourceRecord } from '../src/core/source.ts';
+
+type Of<K extends SourceRecord['type']> = Extract<SourceRecord, { type: K }>;
+
+const BOOT_ID = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const skip = !existsSync(ADDON_PATH) ? `addon not built (${ADDON_PATH})` : bpfPrerequisiteProblem();
+
+let source: BpfSource;
+const records: SourceRecord[] = [];
+const tmp = mkdtempSync(join(tmpdir(), 'tracer-bpf-test-'));
+
+before(async () => {
+  if (skip) return;
+  source = await createBpfSource({ descendantsOf: process.pid, bootId: BOOT_ID });
+  await source.start((batch) => records.push(...batch));
+});
+
+after(async () => {
+  await source?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function run(cmd: string, args: string[], opts: { cwd?: string; stdin?: 'pipe' | 'ignore' } = {}) {
+  const child = spawn(cmd, args, { cwd: opts.cwd ?? tmp, stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+/** Waits until `pred` holds over the records seen so far (draining the kernel meanwhile). */
+async function until<T>(what: string, find: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    source.drain();
+    const v = find();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+const of = <K extends SourceRecord['type']>(type: K, pid?: number) =>
+  records.filter((r): r is Of<K> => r.type === type && (pid === undefined || ('pid' in r && r.pid === pid)));
+const exitOf = (pid: number) => until(`exit of ${pid}`, () => of('process.exit', pid)[0]);
+const execsOf = (pred: (e: Of<'process.exec'>) => boolean) => of('process.exec').filter(pred);
+
+test('exec and exit of a subtree: exit codes, signals, core dumps', { skip }, async () => {
+  const script = [
+    'ulimit -c unlimited 2>/dev/null',
+    '/bin/sh -c "exit 0"',
+    '/bin/sh -c "exit 3"',
+    '/bin/sh -c "kill -TERM \\$\\$"',
+    '/bin/sh -c "kill -SEGV \\$\\$"',
+    'exit 7',
+  ].join('\n');
+  const { child, done } = run('/bin/sh', ['-c', script]);
+  const result = await done;
+  assert.equal(result.code, 7);
+  const rootExit = await exitOf(child.pid!);
+  assert.equal(rootExit.exitCode, 7);
+  assert.equal(rootExit.signal, null);
+
+  const rootExec = execsOf((e) => e.pid === child.pid)[0]!;
+  assert.deepEqual(rootExec.argv, ['/bin/sh', '-c', script]);
+  assert.equal(rootExec.exe, '/usr/bin/dash');
+  assert.equal(rootExec.cwd, tmp);
+  assert.equal(rootExec.argvTruncated, false);
+  assert.equal(rootExec.uid, process.getuid!());
+  assert.match(rootExec.cgroupId!, /^[0-9]+$/);
+  assert.equal(rootExec.ppid, process.pid);
+  assert.match(rootExec.upid, new RegExp(`^${BOOT_ID.replace(/-/g, '').slice(0, 8)}-${child.pid}-[0-9]+$`));
+  assert.equal(rootExec.parentUpid?.split('-')[1], String(process.pid));
+
+  // The four children, in order: their forks name the shell as parent.
+  const kids = of('process.fork').filter((f) => f.ppid === child.pid);
+  assert.equal(kids.length, 4);
+  const exits = await Promise.all(kids.map((k) => exitOf(k.pid)));
+  assert.deepEqual(
+    exits.map((e) => [e.exitCode, e.signal]),
+    [
+      [0, null],
+      [3, null],
+      [0, 15],
+      [0, 11],
+    ],
+  );
+  assert.equal(exits[2]!.coreDumped, false);
+  // core_pattern writes a file in the cwd here ("core"); a pipe helper or RLIMIT_CORE can refuse.
+  const corePattern = readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trim();
+  if (!corePattern.startsWith('|')) assert.equal(exits[3]!.coreDumped, true);
+  for (const e of exits) {
+    assert.equal(e.upid, kids.find((k) => k.pid === e.pid)!.upid);
+    assert.ok(e.durationNs! > 0);
+    assert.ok(e.cpuUserNs + e.cpuSysNs > 0);
+    assert.ok(e.peakRssBytes > 0);
+  }
+});
+
+test('a ~1 ms process: CPU and peak RSS equal what wait4 gives its parent', { skip }, async () => {
+  // The parent (python) reaps each child with os.wait4 and prints its rusage.
+  const py = [
+    'import os, json, sys',
+    'out = []',
+    'for argv in (["/bin/true"], ["/bin/echo", "x"], ["/usr/bin/head", "-c", "4000000", "/dev/zero"], ["/bin/ls", "/usr/bin"]):',
+    '    pid = os.fork()',
+    '    if pid == 0:',
+    '        fd = os.open("/dev/null", os.O_WRONLY); os.dup2(fd, 1)',
+    '        os.execv(argv[0], argv)',
+    '    _, status, ru = os.wait4(pid, 0)',
+    '    out.append({"pid": pid, "utime": ru.ru_utime, "stime": ru.ru_stime, "maxrss": ru.ru_maxrss, "status": status})',
+    'print(json.dumps(out))',
+  ].join('\n');
+  const { done } = run(PYTHON, ['-c', py]);
+  const result = await done;
+  assert.equal(result.code, 0, result.stderr);
+  const children = JSON.parse(result.stdout) as { pid: number; utime: number; stime: number; maxrss: number }[];
+  for (const c of children) {
+    const e = await exitOf(c.pid);
+    const kernelUs = Math.round((c.utime + c.stime) * 1e6);
+    const oursUs = (e.cpuUserNs + e.cpuSysNs) / 1e3;
+    // getrusage truncates each part to microseconds: at most 2 us apart, and within 2%.
+    assert.ok(Math.abs(oursUs - kernelUs) <= Math.max(2, kernelUs * 0.02), `cpu of ${c.pid}: ${oursUs} us vs ${kernelUs} us`);
+    assert.equal(Math.floor(e.cpuUserNs / 1e3), Math.round(c.utime * 1e6), `user cpu of ${c.pid}`);
+    assert.equal(e.peakRssBytes, c.maxrss * 1024, `peak RSS of ${c.pid}`);
+    assert.ok(e.durationNs! < 2e9);
+  }
+});
+
+test('stdout and stderr, into pipes and sockets, are captured', { skip }, async () => {
+  const { child, done } = run('/bin/sh', ['-c', 'echo to-stdout; echo to-stderr >&2; printf "through-a-pipe\\n" | cat']);
+  const result = await done;
+  assert.equal(result.stdout, 'to-stdout\nthrough-a-pipe\n');
+  await exitOf(child.pid!);
+  const chunks = await until('log chunks', () => {
+    const c = of('log.chunk');
+    return c.some((x) => x.text.includes('through-a-pipe') && x.pid !== child.pid) ? c : undefined;
+  });
+  const mine = chunks.filter((c) => c.pid === child.pid);
+  assert.deepEqual(
+    mine.map((c) => [c.stream, c.text]),
+    [
+      ['stdout', 'to-stdout\n'],
+      ['stderr', 'to-stderr\n'],
+    ],
+  );
+});
+
+test('stdout beyond the per-second bound is dropped and counted', { skip }, async () => {
+  // 200 KiB at once: the default bound is 64 KiB per process per second.
+  const { child, done } = run(PYTHON, ['-c', 'import sys; sys.stdout.write("y" * 204800); sys.stdout.flush()']);
+  await done;
+  await exitOf(child.pid!);
+  const mine = of('log.chunk', child.pid!);
+  const captured = mine.reduce((n, c) => n + c.text.length, 0);
+  const dropped = mine.reduce((n, c) => n + (c.droppedBytes ?? 0), 0);
+  assert.ok(captured > 0 && captured <= 65536, `captured ${captured}`);
+  assert.equal(captured + dropped, 204800);
+  assert.ok(source.kernelLosses().logBytes >= 204800 - 65536);
+});
+
+test('file opens appear, with errors by name', { skip }, async () => {
+  const missing = join(tmp, 'does-not-exist');
+  const { child, done } = run('/bin/sh', ['-c', `cat /etc/hostname > /dev/null; cat ${missing} 2>/dev/null; true`]);
+  await done;
+  await exitOf(child.pid!);
+  const opens = await until('file opens', () => {
+    const o = of('file.open');
+    return o.some((x) => x.path === missing) ? o : undefined;
+  });
+  const ok = opens.find((o) => o.path === '/etc/hostname');
+  assert.ok(ok, 'open of /etc/hostname');
+  assert.equal(ok.error, undefined);
+  const failed = opens.find((o) => o.path === missing)!;
+  assert.equal(failed.error, 'ENOENT');
+  assert.equal(failed.flags & 3, 0); // O_RDONLY
+});
+
+test('the descendant filter leaves other processes out', { skip }, async () => {
+  // A second source rooted at a waiting shell: what this process runs directly is outside it.
+  const { child: root, done: rootDone } = run('/bin/sh', ['-c', 'read x; /bin/echo inside-marker'], { stdin: 'pipe' });
+  const inner = await createBpfSource({ descendantsOf: root.pid!, bootId: BOOT_ID });
+  const seen: SourceRecord[] = [];
+  await inner.start((b) => seen.push(...b));
+  try {
+    const outside = run('/bin/echo', ['outside-marker']);
+    await outside.done;
+    root.stdin!.end('go\n');
+    await rootDone;
+    await until('inside exec', () => {
+      inner.drain();
+      return seen.some((r) => r.type === 'process.exec' && r.argv.includes('inside-marker'));
+    });
+    await exitOf(outside.child.pid!); // the outer source did see it
+    inner.drain();
+    assert.ok(!seen.some((r) => 'pid' in r && r.pid === outside.child.pid), 'outside process captured');
+    assert.ok(!seen.some((r) => 'pid' in r && r.pid === root.pid), 'the root itself is not a descendant');
+  } finally {
+    await inner.stop();
+  }
+});
+
+test('OOM kill in a memory-limited cgroup names the victim', { skip }, async (t) => {
+  const limit = 64 * 1024 * 1024;
+  const cg = makeMemoryCgroup(limit);
+  if (typeof cg === 'string') return t.skip(cg);
+  try {
+    // The shell moves itself into the cgroup, then becomes python, which allocates until killed.
+    const grow = 'a = []\nwhile True: a.append(bytearray(1 << 20))';
+    const { child, done } = run('/bin/sh', ['-c', `echo $$ > ${cg.procs}; exec ${PYTHON} -c '${grow}'`]);
+    const result = await done;
+    assert.equal(result.signal, 'SIGKILL');
+    const oom = await until('oom.kill', () => of('oom.kill').find((o) => o.victimPid === child.pid));
+    assert.equal(oom.constraint, 'memcg');
+    assert.equal(oom.memoryLimitBytes, limit);
+    assert.ok(oom.memoryUsageBytes! >= limit * 0.9, `usage ${oom.memoryUsageBytes}`);
+    assert.ok(oom.victimRssBytes! > limit / 2, `victim rss ${oom.victimRssBytes}`);
+    assert.equal(oom.victimComm, 'python3');
+    const exit = await exitOf(child.pid!);
+    assert.equal(exit.signal, 9);
+    assert.equal(oom.victimUpid, exit.upid);
+    assert.equal(oom.cgroupId, execsOf((e) => e.pid === child.pid).at(-1)?.cgroupId);
+  } finally {
+    cg.remove();
+  }
+});
+
+test('counters and loss figures are readable', { skip }, async () => {
+  const { child, done } = run('/bin/sh', ['-c', 'sleep 0.3']);
+  await sleep(100);
+  // A live process has an entry once any program counted for it; absent is fine too.
+  const c = source.counters(child.pid!);
+  if (c) assert.equal(typeof c.ioWaitNs, 'number');
+  await done;
+  const stats = source.stats();
+  assert.equal(stats.droppedKernel, 0);
+  assert.equal(stats.droppedUser, 0);
+  assert.equal(typeof source.kernelLosses().ringbuf, 'number');
+});
+
+/** A memory cgroup (v1 or v2) limited to `limit` bytes, or why none can be made. */
+function makeMemoryCgroup(limit: number): { procs: string; remove: () => void } | string {
+  const name = `tracer-test-${process.pid}-${Date.now()}`;
+  let dir: string;
+  let limitFile: string;
+  if (existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes')) {
+    dir = join('/sys/fs/cgroup/memory', name);
+    limitFile = 'memory.limit_in_bytes';
+  } else if (existsSync('/sys/fs/cgroup/cgroup.subtree_control')) {
+    if (!readFileSync('/sys/fs/cgroup/cgroup.subtree_control', 'utf8').includes('memory')) {
+      return 'cgroup v2 without the memory controller enabled at the root';
+    }
+    dir = join('/sys/fs/cgroup', name);
+    limitFile = 'memory.max';
+  } else {
+    return 'no memory cgroup hierarchy';
+  }
+  try {
+    mkdirSync(dir);
+    writeFileSync(join(dir, limitFile), String(limit));
+  } catch (err) {
+    return `cannot create a memory cgroup: ${(err as Error).message}`;
+  }
+  return {
+    procs: join(dir, 'cgroup.procs'),
+    remove: () => {
+      for (let i = 0; i < 50; i++) {
+        try {
+          rmdirSync(dir);
+          return;
+        } catch {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+        }
+      }
+    },
+  };
+}
+
+export type { ChildProcess };
