@@ -3,7 +3,7 @@
 // where BPF cannot load. Each test runs known commands as children of this process (the
 // capture root) and waits for their exit records.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -243,6 +243,40 @@ test('OOM kill in a memory-limited cgroup names the victim', { skip }, async (t)
   }
 });
 
+test('network bytes and I/O wait: live counters, then in the exit record', { skip }, async () => {
+  const py = [
+    'import mmap, os, socket, sys',
+    's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))',
+    'c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+    'for i in range(10): c.sendto(b"x" * 1000, s.getsockname())',
+    'for i in range(10): s.recv(2000)',
+    'l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()',
+    't = socket.create_connection(l.getsockname()); a, _ = l.accept()',
+    't.sendall(b"y" * 50000); n = 0',
+    'while n < 50000: n += len(a.recv(65536))',
+    // O_DIRECT reads reach the disk whatever the page cache holds: real block-I/O waits.
+    `path = "${join(tmp, 'direct.bin')}"`,
+    'with open(path, "wb") as f: f.write(os.urandom(8 << 20)); f.flush(); os.fsync(f.fileno())',
+    'buf = mmap.mmap(-1, 1 << 16); fd = os.open(path, os.O_RDONLY | os.O_DIRECT)',
+    'while os.readv(fd, [buf]) > 0: pass',
+    'print("ready", flush=True); sys.stdin.read()',
+  ].join('\n');
+  const { child, done } = run(PYTHON, ['-c', py], { stdin: 'pipe' });
+  await new Promise((resolve) => child.stdout!.once('data', resolve));
+  const live = source.counters(child.pid!);
+  assert.ok(live, 'counters of a live process');
+  assert.equal(live.netSendBytes, 60000);
+  assert.equal(live.netRecvBytes, 60000);
+  child.stdin!.end();
+  await done;
+  const e = await exitOf(child.pid!);
+  assert.equal(e.netSendBytes, 60000);
+  assert.equal(e.netRecvBytes, 60000);
+  assert.ok(e.ioWaitNs! > 0, `io wait ${e.ioWaitNs}`);
+  assert.ok(e.storageReadBytes! >= 8 << 20, `storage read ${e.storageReadBytes}`);
+  assert.equal(source.counters(child.pid!), undefined, 'entry removed at exit');
+});
+
 test('counters and loss figures are readable', { skip }, async () => {
   const { child, done } = run('/bin/sh', ['-c', 'sleep 0.3']);
   await sleep(100);
@@ -293,5 +327,3 @@ function makeMemoryCgroup(limit: number): { procs: string; remove: () => void } 
     },
   };
 }
-
-export type { ChildProcess };
