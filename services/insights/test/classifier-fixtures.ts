@@ -30,8 +30,9 @@ export interface CaseResult {
 
 const dir = new URL('../fixtures/logs/', import.meta.url);
 
-export function loadCases(): FixtureCase[] {
-  return JSON.parse(readFileSync(new URL('manifest.json', dir), 'utf8')) as FixtureCase[];
+/** `manifest.json`: the tuning set; `holdout.json`: cases the pattern table was not tuned on. */
+export function loadCases(manifest = 'manifest.json'): FixtureCase[] {
+  return JSON.parse(readFileSync(new URL(manifest, dir), 'utf8')) as FixtureCase[];
 }
 
 export function runCase(c: FixtureCase): CaseResult {

@@ -73,6 +73,7 @@ export const logPatterns: LogPattern[] = [
   // --- causes: network -------------------------------------------------------------------
   e('net.refused', /Connection refused|\bECONNREFUSED\b|ConnectionRefusedError|java\.net\.ConnectException/, 'network', 0.85),
   e('net.timeout', /Connection timed out|Operation timed out|Read timed out|connect timed out|\bETIMEDOUT\b|SocketTimeoutException|ConnectTimeoutError|ReadTimeoutError|curl: \(28\)/, 'network', 0.85),
+  e('net.sra', /network system module|timeout exhausted while reading/, 'network', 0.8),
   e('net.dns', /Could not resolve host|Temporary failure in name resolution|Name or service not known|unable to resolve host address|UnknownHostException|getaddrinfo (?:ENOTFOUND|EAI_AGAIN)|nodename nor servname provided/, 'network', 0.9),
   e('net.unreachable', /Network is unreachable|No route to host|\bEHOSTUNREACH\b|\bENETUNREACH\b/, 'network', 0.85),
   e('net.reset', /Connection reset by peer|\bECONNRESET\b|Broken connection|RemoteDisconnected|IncompleteRead/, 'network', 0.75),
@@ -83,8 +84,8 @@ export const logPatterns: LogPattern[] = [
   // --- causes: corrupt input --------------------------------------------------------------
   e('hts.bgzf', /\[E::bgzf_(?:read\w*|uncompress|getline|check_EOF\w*)\]|Invalid BGZF header|BGZF EOF marker is absent|bgzf_read_block|truncated file|file is truncated|is truncated/i, 'corrupt_input', 0.85),
   e('hts.format', /\[E::(?:sam_parse1|fai_build_core|bam_hdr_read|sam_hdr_read|hts_hopen|vcf_parse\w*|bcf_hdr_read|fastq\w*)\]|\[bam_header_read\] invalid BAM binary header|invalid BAM binary header|fail to read the header|failed to read header/, 'corrupt_input', 0.8),
-  e('gzip.corrupt', /not in gzip format|unexpected end of file|invalid compressed data|crc error|CRC check failed|incorrect header check|BadGzipFile|Compressed file ended before the end-of-stream marker|invalid stored block lengths|EOFError/i, 'corrupt_input', 0.85),
-  e('java.htsjdk', /SAMFormatException|MalformedRead|htsjdk\.samtools\.(?:util\.)?RuntimeEOFException|htsjdk\.tribble\.TribbleException|Error parsing text SAM file|MalformedFile|Malformed(?:Read|File|VCF)/, 'corrupt_input', 0.8),
+  e('gzip.corrupt', /not in gzip format|unexpected end of file|invalid compressed data|crc error|CRC check failed|incorrect header check|BadGzipFile|Compressed file ended before the end-of-stream marker|invalid stored block lengths|EOFError|incomplete deflate data|: corrupted\b|corrupt(?:ed)? (?:input|file|data|archive|record)/i, 'corrupt_input', 0.85),
+  e('java.htsjdk', /SAMFormatException|MalformedRead|htsjdk\.samtools\.(?:util\.)?RuntimeEOFException|htsjdk\.tribble\.TribbleException|Error parsing text SAM file|Malformed SAM line|MalformedFile|Malformed(?:Read|File|VCF)/, 'corrupt_input', 0.8),
   e('fastq.format', /sequence and quality (?:have different length|are of different length)|quality string length is not equal to sequence length|paired reads have different names|Mismatch between read and quality|is not a FASTQ|unknown file format|not a valid FASTQ|invalid fastq|Unexpected end of input|first line of the FASTQ record does not start with @/i, 'corrupt_input', 0.85),
   e('py.decode', /UnicodeDecodeError|json\.decoder\.JSONDecodeError|ParserError: Error tokenizing data|zlib\.error|struct\.error: unpack requires/, 'corrupt_input', 0.7),
   e('r.readerr', /error reading from connection|unknown input format|embedded nul|incomplete final line found|line \d+ did not have \d+ elements/, 'corrupt_input', 0.7),
@@ -94,7 +95,7 @@ export const logPatterns: LogPattern[] = [
   e('snakemake.missing-input', /MissingInputException|Missing input files for rule/, 'missing_input', 0.95),
   e('nextflow.missing-file', /No such file: |Cannot find any reads matching|No files match pattern|Path value cannot be null|Input tuple does not match/, 'missing_input', 0.85),
   e('py.fnf', /FileNotFoundError|\[Errno 2\] No such file or directory/, 'missing_input', 0.9),
-  e('java.fnf', /java\.io\.FileNotFoundException|java\.nio\.file\.NoSuchFileException|Couldn't read file .* (?:does not|doesn't) exist|could not open (?:genome file|readFilesIn|input file)|The provided (?:input|reference) .*does not exist|does not exist or is not readable/, 'missing_input', 0.9),
+  e('java.fnf', /java\.io\.FileNotFoundException|java\.nio\.file\.NoSuchFileException|Couldn't read file .* (?:does not|doesn't) exist|could not open (?:genome file|readFilesIn|input file)|The provided (?:input|reference) .*does not exist|does not exist or is not readable|Cannot read non-existent file/, 'missing_input', 0.9),
   e('r.cannot-open', /cannot open file '.*': No such file or directory|cannot open the connection/, 'missing_input', 0.85),
   e('hts.open', /\[E::hts_open_format\] Failed to open file|fail to open file|Failed to open file|Could not open|could not open|cannot open|Can't open|Unable to open|fail to locate the index files|failed to open|Couldn't open/i, 'missing_input', 0.6),
   e('generic.enoent', /No such file or directory|\bENOENT\b|does not exist/, 'missing_input', 0.6),
@@ -107,12 +108,13 @@ export const logPatterns: LogPattern[] = [
   e('nextflow.config', /No such variable:|Unknown method invocation|Unknown config attribute|Process `\S+` declares \d+ input channels? but \d+ were specified|Cannot invoke method|Missing process or function|Unable to parse config file/, 'config_error', 0.85),
   e('snakemake.config', /SyntaxError in (?:file|line)|WorkflowError|KeyError in (?:file|line)|AmbiguousRuleException|CyclicGraphException|InputFunctionException/, 'config_error', 0.7),
   e('config.parse', /yaml\.(?:scanner|parser)\.\w+Error|Invalid (?:config|configuration)|configuration error|config(?:uration)? file .* (?:invalid|not found)|Error parsing (?:config|parameters)/i, 'config_error', 0.8),
+  e('cli.invalid-value', /is not a valid (?:IUPAC|integer|choice|option|value|number|float)/, 'config_error', 0.7),
   e('ulimit.files', /Too many open files|\bEMFILE\b|\[Errno 24\]/, 'config_error', 0.8),
   e('nextflow.resources', /Process requirement exceeds available (?:memory|CPUs)/, 'config_error', 0.9),
   e('py.syntax', /^\s*(?:SyntaxError|IndentationError|NameError|TypeError: .*argument)/, 'config_error', 0.5),
 
   // --- causes: crashes ----------------------------------------------------------------------
-  e('crash.segv', /Segmentation fault|\bSIGSEGV\b|segfault at/, 'segfault', 0.95),
+  e('crash.segv', /Segmentation fault|caught segfault|\bSIGSEGV\b|segfault at/, 'segfault', 0.95),
   e('crash.glibc', /double free or corruption|double free detected|free\(\): invalid (?:pointer|size|next size)|malloc\(\): (?:memory corruption|corrupted|unaligned)|corrupted size vs\. prev_size|corrupted double-linked list|munmap_chunk\(\): invalid pointer|realloc\(\): invalid|\*\*\* stack smashing detected \*\*\*|\*\*\* Error in `/, 'segfault', 0.9),
   e('crash.assert', /Assertion [`'].*[`'] failed|assertion failed|Assertion failed/i, 'segfault', 0.7),
   e('crash.jvm', /A fatal error has been detected by the Java Runtime Environment|EXCEPTION_ACCESS_VIOLATION/, 'segfault', 0.9),
@@ -135,7 +137,7 @@ export const logPatterns: LogPattern[] = [
   e('snakemake.error', /^Error in rule \S+:|Exiting because a job execution failed|CalledProcessError|^\s*RuleException:|Error executing rule/),
   e('slurm.error', /^(?:slurmstepd|srun|sbatch|salloc): error:|CANCELLED AT|DUE TO (?:NODE FAILURE|PREEMPTION)/),
   e('batch.error', /Essential container in task exited|Host EC2 \(instance \S+\) terminated|Task failed to start|CannotStartContainerError|CannotInspectContainerError/),
-  e('cli.error', /^[\w./-]+(?: [\w-]+)?: (?:error|fatal|ERROR|FATAL)\b|\bFATAL ERROR\b|compilation aborted|^(?:error|fatal|Error|Fatal)(?:\[\w+\])?: |^\S+: (?:cannot|can't|failed to) /),
+  e('cli.error', /^[\w./-]+(?: [\w-]+)?: (?:error|fatal|ERROR|FATAL)\b|^\w[\w.-]* error: |\berr: |^Fatal error\b|^Error occ?urr?ed\b|\bFATAL ERROR\b|compilation aborted|^(?:error|fatal|Error|Fatal)(?:\[\w+\])?: |^\S+: (?:cannot|can't|failed to) /),
   e('generic.failed', /\b(?:FAILED|failed with exit (?:code|status)|exited with (?:code|status) [1-9]\d*|Exited with exit code [1-9]\d*|Exiting with failure status|non-zero exit status|returned non-zero exit status)\b/),
 
   // --- warnings ------------------------------------------------------------------------------
