@@ -1,5 +1,6 @@
 // The tracer command line. Each command lives in commands/<name>.ts and registers itself here.
 import { Command } from 'commander';
+import { registerReportCommand } from './commands/report.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerStackCommands } from './commands/stack.ts';
 import { registerTestCommand } from './commands/test.ts';
@@ -13,5 +14,6 @@ registerStackCommands(program);
 registerTestCommand(program);
 registerRunCommand(program);
 registerTraceCommands(program);
+registerReportCommand(program);
 
 await program.parseAsync(process.argv);

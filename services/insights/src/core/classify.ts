@@ -58,6 +58,7 @@ export function formatBytes(n: number): string {
 }
 export function formatDuration(ns: number): string {
   const s = ns / 1e9;
+  if (s < 1) return `${Math.round(ns / 1e6)} ms`;
   if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
   return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;

@@ -25,5 +25,6 @@ export { logPatterns, type LogLevel, type LogPattern } from './log-patterns.ts';
 export { nextStepsFor } from './next-steps.ts';
 export { toolKey } from './processes.ts';
 export { buildPrompt, PROMPT_VERSION, redactText, rootCauseJsonSchema, type LlmAnswer } from './prompt.ts';
-export { renderReport, type ReportInput } from './report.ts';
+export { renderHtml, renderMarkdown, renderReport, type ReportInput } from './report.ts';
+export { isFailureInsight, prepareReports, type PreparedReport, type ReportSelection } from './report-input.ts';
 export type { EngineState, Insight, InsightsOptions, ProcessIdentity, TaskRef } from './types.ts';
