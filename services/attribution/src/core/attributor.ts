@@ -385,9 +385,14 @@ function joinRun(state: AttributionState, proc: ProcState, run: RunState): void 
 // Tasks and steps
 
 function attributeTask(state: AttributionState, ctx: ExecContext): void {
+  // Every run the process is in gets its say: a nested engine's head is also a step of the
+  // script that started it.
+  for (const run of runsOf(state, ctx.proc)) attributeTaskIn(state, run, ctx);
+}
+
+function attributeTaskIn(state: AttributionState, run: RunState, ctx: ExecContext): void {
   const { proc } = ctx;
-  const run = proc.runId ? state.runs.get(proc.runId) : undefined;
-  if (!run || proc.taskByRun.has(run.id)) return;
+  if (proc.taskByRun.has(run.id)) return;
   if (run.headUpid === proc.upid && run.engine !== 'script') return;
   ctx.runs = runsOf(state, proc);
   const d = detectorOf(run);
@@ -403,7 +408,7 @@ function attributeTask(state: AttributionState, ctx: ExecContext): void {
     });
     return;
   }
-  const task = newTask(state, run, `task:${proc.upid}`, m, 'running', proc.startTs);
+  const task = newTask(state, run, proc.upid === run.headUpid || run.tasks.has(`task:${proc.upid}`) ? `task:${run.id}:${proc.upid}` : `task:${proc.upid}`, m, 'running', proc.startTs);
   task.rootUpid = proc.upid;
   task.rootPid = proc.pid;
   forSubtree(state, proc, (p) => {
@@ -512,6 +517,9 @@ function attributeTool(state: AttributionState, proc: ProcState, match: ToolMatc
   if (!run || !taskId) return;
   const tool = match?.kind === 'tool' ? match : innerRemote(match);
   if (!tool) return;
+  // The engine's own processes inside a task (a `python -m snakemake` job runner, a toil
+  // worker) are how the task runs, not a tool it ran.
+  if (ENGINE_TOOLS[run.engine]?.includes(tool.tool)) return;
   const inherited = proc.toolId ? (state.entities.get(proc.toolId) as ToolState | undefined) : undefined;
   if (inherited && inherited.tool === tool.tool && inherited.taskId === taskId) {
     // gatk's python launcher starting java, fastqc's perl starting java: one execution.
@@ -558,6 +566,13 @@ function attributeTool(state: AttributionState, proc: ProcState, match: ToolMatc
   });
   state.dirty.add(task.id);
 }
+
+const ENGINE_TOOLS: Partial<Record<RunState['engine'], string[]>> = {
+  snakemake: ['snakemake'],
+  nextflow: ['nextflow'],
+  cwltool: ['cwltool'],
+  toil: ['toil-cwl-runner'],
+};
 
 /** `docker run ... bwa mem`: the tool runs under the daemon, so the client stands for it. */
 function innerRemote(m: ToolMatch | null): Extract<ToolMatch, { kind: 'tool' }> | null {

@@ -87,7 +87,7 @@ export const cwlDetector: EngineDetector = {
       if (!w || TOIL_PLUMBING.has(w.jobName)) return null;
       const display = st.toilNames.get(w.jobStoreId);
       return {
-        step: display ?? w.jobName,
+        step: display?.replace(/\.cwl$/, '') ?? w.jobName,
         name: display ?? w.jobName,
         engineTaskId: w.jobStoreId || null,
         workDir: image.cwd,

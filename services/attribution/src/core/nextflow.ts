@@ -110,7 +110,7 @@ export const nextflowDetector: EngineDetector = {
     if (args.includes('-resume')) attributes.resume = 'true';
     const state: NextflowState = { submitted: new Map(), log: { text: '' }, tasks: new Map(), launchDir: image.cwd };
     return {
-      pipeline: pipelineName(pipeline),
+      pipeline: pipeline === 'main.nf' || pipeline === './main.nf' ? basename(image.cwd) : pipelineName(pipeline),
       name: name ?? isoSeconds(ctx.proc.startTs),
       attributes: name ? { ...attributes, runNameFrom: 'argv' } : attributes,
       engineState: state,
