@@ -153,14 +153,14 @@ export const ToolExecutionRecord = Type.Object({
 });
 export type ToolExecutionRecord = Static<typeof ToolExecutionRecord>;
 
-const change = <E extends string, R extends TSchema>(entity: E, record: R) =>
+const change = <E extends string, R extends TSchema>(entity: E, recordSchema: R) =>
   Type.Object({
     entity: Type.Literal(entity),
     /** `delete` only for a provisional step left empty when its tasks moved to the real one. */
     op: Type.Union([Type.Literal('upsert'), Type.Literal('delete')]),
     /** Event time (ns since the epoch) of the change. */
     ts: Ts,
-    record: R,
+    record: recordSchema,
   });
 
 export const RunChange = change('run', RunRecord);
