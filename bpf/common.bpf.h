@@ -53,6 +53,18 @@ struct {
 /* Tunables, set by the loader before load. */
 const volatile __u32 root_tgid = 0;	/* capture only its descendants; 0: the whole host */
 const volatile __u32 self_tgid = 0;	/* the agent: never captured, so it cannot feed itself */
+/* Wake the reader only once this much is waiting (0: on every record). A wake-up per record
+ * costs the reader a context switch per record; batching them is most of the agent's
+ * overhead saved. The reader also drains on a timer, so nothing waits long. */
+const volatile __u64 wakeup_bytes = 0;
+
+static __always_inline __u64 rb_flags(void)
+{
+	if (!wakeup_bytes)
+		return 0;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									    : BPF_RB_NO_WAKEUP;
+}
 
 static __always_inline void count_loss(__u32 slot, __u64 n)
 {

@@ -102,7 +102,7 @@ static __always_inline int report(long ret)
 	e->path_len = len;
 	/* Send the header and the path only. */
 	len &= sizeof(e->path) - 1;
-	if (bpf_ringbuf_output(&events, e, offsetof(struct tr_file_open, path) + len + 1, 0))
+	if (bpf_ringbuf_output(&events, e, offsetof(struct tr_file_open, path) + len + 1, rb_flags()))
 		count_loss(TR_LOSS_RINGBUF, 1);
 out:
 	bpf_map_delete_elem(&opening, &tid);

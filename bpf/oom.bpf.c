@@ -126,7 +126,7 @@ static __always_inline int emit(struct task_struct *victim, struct oom_info *i)
 	e->usage_pages = i->usage_pages;
 	e->victim_rss_pages = mm_rss_pages(BPF_CORE_READ(victim, mm));
 	BPF_CORE_READ_STR_INTO(&e->comm, victim, comm);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, rb_flags());
 	return 0;
 }
 

@@ -147,7 +147,7 @@ static __noinline __u32 emit_chunk(__u32 stream, __u64 buf, __u32 len, struct tr
 	/* The gap before this chunk: bytes of this stream dropped since its previous chunk. */
 	dropped = c->log_dropped[idx];
 	e->dropped_bytes = dropped;
-	if (bpf_ringbuf_output(&events, e, offsetof(struct tr_log, data) + len, 0)) {
+	if (bpf_ringbuf_output(&events, e, offsetof(struct tr_log, data) + len, rb_flags())) {
 		count_loss(TR_LOSS_RINGBUF, 1);
 		return 0;
 	}

@@ -202,7 +202,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	e->ppid = BPF_CORE_READ(rp, tgid);
 	e->_pad = 0;
 	e->parent_start_ns = process_start_ns(rp);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, rb_flags());
 	return 0;
 }
 
@@ -253,7 +253,7 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	size = off;
 	if (size > TR_EXEC_DATA)
 		size = TR_EXEC_DATA;
-	if (bpf_ringbuf_output(&events, e, offsetof(struct tr_exec, data) + size, 0))
+	if (bpf_ringbuf_output(&events, e, offsetof(struct tr_exec, data) + size, rb_flags()))
 		count_loss(TR_LOSS_RINGBUF, 1);
 	return 0;
 }
@@ -372,7 +372,7 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 	e->log_dropped[0] = c ? c->log_dropped[0] : 0;
 	e->log_dropped[1] = c ? c->log_dropped[1] : 0;
 	BPF_CORE_READ_STR_INTO(&e->comm, prev, comm);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, rb_flags());
 forget:
 	bpf_map_delete_elem(&counters, &tgid);
 	if (root_tgid)

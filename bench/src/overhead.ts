@@ -1,5 +1,7 @@
 // The same workload untraced and traced (all programs attached, this process's subtree
-// captured), interleaved so drift hits both alike; the median ratio of wall times.
+// captured), interleaved so drift hits both alike; median ratios of wall time and of the
+// workload's own CPU time (GNU time: BPF programs run in the traced processes, so their
+// cost lands there; the CPU ratio is steadier on a busy host), and the agent's CPU.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,29 +14,50 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const EXAMPLES = '/usr/share/doc/bowtie2/examples';
 const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8');
 
-function time(cmd: string, args: string[], cwd?: string): Promise<number> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) =>
-    spawn(cmd, args, { stdio: 'ignore', cwd }).on('exit', (code) =>
-      code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${cmd} exited ${code}`)),
-    ),
-  );
+interface Run {
+  wallMs: number;
+  cpuMs: number;
 }
 
-async function compare(name: string, run: () => Promise<number>) {
-  const ratios: number[] = [];
+function time(cmd: string, args: string[], cwd?: string): Promise<Run> {
+  const t0 = performance.now();
+  let err = '';
+  return new Promise((resolve, reject) => {
+    const c = spawn('/usr/bin/time', ['-f', '%U %S', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], cwd });
+    c.stderr.on('data', (d) => (err += d));
+    c.on('exit', (code) => {
+      const [u, s] = err.trim().split('\n').at(-1)!.split(' ').map(Number);
+      if (code !== 0) reject(new Error(`${cmd} exited ${code}: ${err}`));
+      else resolve({ wallMs: performance.now() - t0, cpuMs: (u! + s!) * 1000 });
+    });
+  });
+}
+
+async function compare(name: string, run: () => Promise<Run>) {
+  const wall: number[] = [];
+  const cpu: number[] = [];
   const plain: number[] = [];
+  const agentCpu: number[] = [];
   await run(); // warm caches
   for (let i = 0; i < ROUNDS; i++) {
     const untraced = await run();
     const source = await createBpfSource({ descendantsOf: process.pid, bootId });
-    await source.start(() => {});
+    let records = 0;
+    await source.start((b) => (records += b.length));
+    const before = process.cpuUsage();
     const traced = await run();
+    source.drain();
+    const used = process.cpuUsage(before);
     await source.stop();
-    plain.push(untraced);
-    ratios.push(traced / untraced);
+    plain.push(untraced.wallMs);
+    wall.push(traced.wallMs / untraced.wallMs);
+    cpu.push(traced.cpuMs / Math.max(untraced.cpuMs, 10));
+    agentCpu.push((used.user + used.system) / 1000 / traced.wallMs);
   }
-  console.log(`${name}: untraced median ${median(plain).toFixed(0)} ms; traced/untraced median ${median(ratios).toFixed(3)} over ${ROUNDS} pairs`);
+  console.log(
+    `${name}: untraced median ${median(plain).toFixed(0)} ms; traced/untraced median wall ${median(wall).toFixed(3)}, ` +
+      `workload CPU ${median(cpu).toFixed(3)}; agent CPU ${(median(agentCpu) * 100).toFixed(1)}% of one core (${ROUNDS} pairs)`,
+  );
 }
 
 await compare('exec storm (2,000 x /bin/true from sh)', () =>

@@ -1,7 +1,9 @@
 // tracer_bpf: the N-API face of the loader. `new Tracer(options)` opens, configures, loads
 // and attaches (throwing an Error that names the program, step and errno); start() drains
-// the ring buffer from a libuv poll on ring_buffer__epoll_fd(), so the event loop never
-// blocks and JS gets one array per drain; stop() drains what is left and detaches.
+// the ring buffer from a libuv poll on ring_buffer__epoll_fd() (woken by the kernel once
+// wakeupBytes wait) and a drain timer (drainIntervalMs, for the quiet times in between), so
+// the event loop never blocks and JS gets one array per drain; stop() drains what is left
+// and detaches.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <napi.h>
@@ -61,6 +63,8 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     cfg.self_tgid = u32("selfTgid", static_cast<uint32_t>(getpid()));
     cfg.cgroup_v1_memory = o.Get("cgroupV1Memory").ToBoolean();
     cfg.ring_bytes = u32("ringBytes", cfg.ring_bytes);
+    cfg.wakeup_bytes = o.Get("wakeupBytes").IsNumber() ? u32("wakeupBytes", 0) : cfg.ring_bytes / 8;
+    drain_interval_ms_ = u32("drainIntervalMs", 50);
     cfg.open_rate_per_sec = u32("openRatePerSec", cfg.open_rate_per_sec);
     cfg.open_burst = u32("openBurst", cfg.open_burst);
     cfg.log_bytes_per_sec = u32("logBytesPerSec", cfg.log_bytes_per_sec);
@@ -96,6 +100,11 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   static void Cleanup(void* arg) { static_cast<Tracer*>(arg)->Teardown(); }
 
   void Teardown() {
+    if (timer_) {
+      uv_timer_stop(timer_);
+      uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+      timer_ = nullptr;
+    }
     if (poll_) {
       uv_poll_stop(poll_);
       uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
@@ -145,15 +154,27 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       poll_ = nullptr;
       throw Napi::Error::New(env, std::string("uv_poll on the ring buffer failed: ") + uv_strerror(r));
     }
+    if (drain_interval_ms_ > 0) {
+      timer_ = new uv_timer_t;
+      timer_->data = this;
+      uv_timer_init(loop, timer_);
+      uv_timer_start(timer_, OnTimer, drain_interval_ms_, drain_interval_ms_);
+      uv_unref(reinterpret_cast<uv_handle_t*>(timer_));  // capture alone does not keep Node alive
+    }
     return env.Undefined();
   }
 
+  static void OnTimer(uv_timer_t* handle) { static_cast<Tracer*>(handle->data)->DrainFromLoop(); }
+
   static void OnReadable(uv_poll_t* handle, int status, int events) {
-    auto* self = static_cast<Tracer*>(handle->data);
-    Napi::Env env = self->Env();
+    static_cast<Tracer*>(handle->data)->DrainFromLoop();
+  }
+
+  void DrainFromLoop() {
+    Napi::Env env = Env();
     Napi::HandleScope scope(env);
     try {
-      self->Drain(env);
+      Drain(env);
     } catch (const Napi::Error& e) {
       // The batch callback threw: hand it to Node's uncaught-exception machinery.
       napi_fatal_exception(env, e.Value());
@@ -269,6 +290,8 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Loader loader_;
   ring_buffer* rb_ = nullptr;
   uv_poll_t* poll_ = nullptr;
+  uv_timer_t* timer_ = nullptr;
+  uint32_t drain_interval_ms_ = 50;
   Napi::FunctionReference log_;
   Napi::FunctionReference on_batch_;
   std::unique_ptr<Napi::AsyncContext> async_;

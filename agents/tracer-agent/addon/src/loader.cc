@@ -273,6 +273,7 @@ static bool LoadObject(const char* name, Context& ctx, Configure configure, bool
     // Configure: tunables before load (rodata is frozen by it), shared maps, optional hooks.
     s->rodata->root_tgid = ctx.cfg.root_tgid;
     s->rodata->self_tgid = ctx.cfg.self_tgid;
+    s->rodata->wakeup_bytes = ctx.cfg.wakeup_bytes;
     configure(s, without_trampolines);
     if (ctx.shared_fds[0] >= 0) {
       for (int i = 0; i < 4; i++) {

@@ -13,6 +13,7 @@ struct LoaderConfig {
   uint32_t self_tgid = 0;  // the agent itself, never captured
   bool cgroup_v1_memory = false;
   uint32_t ring_bytes = 16u << 20;
+  uint64_t wakeup_bytes = 2u << 20;  // wake the reader once this much waits (0: every record)
   uint32_t open_rate_per_sec = 100;
   uint32_t open_burst = 500;
   uint32_t log_bytes_per_sec = 65536;

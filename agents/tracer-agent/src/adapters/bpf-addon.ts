@@ -86,6 +86,10 @@ export interface TracerOptions {
   /** cgroupId from the v1 memory hierarchy (hosts whose memory controller is on v1). */
   cgroupV1Memory?: boolean;
   ringBytes?: number;
+  /** Kernel wakes the reader once this much waits (default ringBytes / 8; 0: every record). */
+  wakeupBytes?: number;
+  /** Drains on a timer too, for the records below wakeupBytes (default 50 ms). */
+  drainIntervalMs?: number;
   openRatePerSec?: number;
   openBurst?: number;
   logBytesPerSec?: number;

@@ -16,6 +16,8 @@ const log = createLogger('bpf-source');
 export interface BpfSourceOptions extends SourceOptions {
   /** Ring buffer size in bytes (a power of two); 16 MiB holds tens of thousands of records. */
   ringBytes?: number;
+  /** Longest a record waits in the kernel before delivery when few arrive (default 50 ms). */
+  drainIntervalMs?: number;
   /** file.open records per process: sustained rate and burst. */
   openRatePerSec?: number;
   openBurst?: number;
@@ -299,6 +301,7 @@ export async function createBpfSource(options: BpfSourceOptions): Promise<BpfSou
     cgroupV1Memory: memoryCgroupIsV1(),
     log: (level, message) => log.debug({ libbpf: level }, message),
     ...(options.ringBytes !== undefined ? { ringBytes: options.ringBytes } : {}),
+    ...(options.drainIntervalMs !== undefined ? { drainIntervalMs: options.drainIntervalMs } : {}),
     ...(options.openRatePerSec !== undefined ? { openRatePerSec: options.openRatePerSec } : {}),
     ...(options.openBurst !== undefined ? { openBurst: options.openBurst } : {}),
     ...(options.logBytesPerSec !== undefined ? { logBytesPerSec: options.logBytesPerSec } : {}),
