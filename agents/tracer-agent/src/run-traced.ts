@@ -15,7 +15,7 @@ import { ProcessTable } from './core/process-table.ts';
 import type { SourceRecord, SourceStats, TelemetrySource } from './core/source.ts';
 import { renderSummary } from './core/summary.ts';
 import { labelTool } from './core/tool-label.ts';
-import { bootIdPrefix, makeUpid, NS_PER_TICK } from './core/upid.ts';
+import { bootIdPrefix, makeUpid, NS_PER_TICK, upidMatchesStartTicks } from './core/upid.ts';
 import { signalNumber } from './core/units.ts';
 import { bootWallNs, nowNs } from './adapters/clock.ts';
 import { createHostSampler, readHostInfo } from './adapters/host.ts';
@@ -141,7 +141,8 @@ export async function runTraced(options: RunTracedOptions): Promise<RunTracedRes
 
   preparer = createRecordPreparer({
     envelope: { tenant: env.TRACER_TENANT || 'local', host: hostname(), agentId: `run-${randomUUID().slice(0, 8)}` },
-    filter: rootPid === undefined ? () => false : createSubtreeFilter(rootPid),
+    // No root (CMD could not start): no process records, the trace's own records still pass.
+    filter: createSubtreeFilter(rootPid ?? -1),
   });
   const startRecord: SourceRecord = {
     type: 'trace.start',
@@ -247,7 +248,9 @@ function synthesizeRoot(
     status: { exitCode: number; signal: number | null };
   },
 ): SourceRecord[] {
-  const node = table.get(root.rootUpid);
+  // The BPF source stamps start times in ns, /proc in ticks: match on the tick.
+  const startTicks = Math.floor(Number(root.rootUpid.split('-')[2]) / NS_PER_TICK);
+  const node = [...table.nodes.values()].find((n) => n.pid === root.rootPid && upidMatchesStartTicks(n.upid, startTicks));
   const out: SourceRecord[] = [];
   const startNs = Number(root.rootUpid.split('-')[2]);
   const startTs = Number.isFinite(startNs) ? Math.min(root.startTs, bootWallNs() + startNs) : root.startTs;

@@ -104,7 +104,7 @@ export function lockTrace(tracePath: string): () => void {
   };
 }
 
-/** Traces in `dir`, newest first (names start with their UTC start time). */
+/** Traces in `dir`, newest first: by the start time in the name, then by modification time. */
 export function listTraces(dir: string): TraceFileInfo[] {
   let files: string[];
   try {
@@ -114,8 +114,6 @@ export function listTraces(dir: string): TraceFileInfo[] {
   }
   return files
     .filter((f) => TRACE_FILE.test(f))
-    .sort()
-    .reverse()
     .flatMap((file) => {
       const path = join(dir, file);
       try {
@@ -125,7 +123,8 @@ export function listTraces(dir: string): TraceFileInfo[] {
       } catch {
         return [];
       }
-    });
+    })
+    .sort((a, b) => b.file.slice(0, 16).localeCompare(a.file.slice(0, 16)) || b.modifiedMs - a.modifiedMs);
 }
 
 export function latestTrace(dir: string): TraceFileInfo | undefined {

@@ -51,13 +51,24 @@ export function renderSummary(table: ProcessTable, options: SummaryOptions = {})
   lines.push(...renderHeader(table, run, options.tracePath));
 
   const stepOf = new Map<string, number>();
+  const stepRoots = new Set(run.steps.map((s) => s.root.upid));
+  const own = new Set(run.own.map((n) => n.upid));
   for (const step of run.steps) for (const p of step.processes) stepOf.set(p.upid, step.index);
-  const failures = [...table.nodes.values()]
+  const all = [...table.nodes.values()]
     .map((node) => ({ node, status: statusOf(node) }))
     .filter((f) => isFailure(f.status))
     .sort((a, b) => failureRank(a.status) - failureRank(b.status) || (a.node.endTs ?? 0) - (b.node.endTs ?? 0));
-  if (failures.length > 0) {
-    lines.push('', `Failures (${failures.length})`);
+  // A non-zero exit deep inside a step whose parent carried on (`readlink x || ...`) was
+  // handled; it is counted, not listed.
+  const listed = (node: ProcessNode, status: ProcessStatus) => {
+    if (status.kind !== 'exit' || own.has(node.upid) || stepRoots.has(node.upid)) return true;
+    const parent = table.parentOf(node);
+    return parent !== undefined && isFailure(statusOf(parent));
+  };
+  const failures = all.filter((f) => listed(f.node, f.status));
+  const handled = all.length - failures.length;
+  if (all.length > 0) {
+    lines.push('', `Failures (${all.length})`);
     const rows = failures.slice(0, maxFailures).map(({ node, status }) => {
       const step = stepOf.get(node.upid);
       return [
@@ -73,7 +84,12 @@ export function renderSummary(table: ProcessTable, options: SummaryOptions = {})
       lines.push(aligned[i]!);
       for (const l of node.stderrTail.slice(-stderrLines)) lines.push(`      | ${l}`);
     });
-    if (failures.length > maxFailures) lines.push(`  ... ${failures.length - maxFailures} more (tracer trace anomalies --all)`);
+    const more = failures.length - Math.min(failures.length, maxFailures);
+    if (more > 0) lines.push(`  ... ${more} more`);
+    if (handled > 0) {
+      lines.push(`  ... ${handled} non-zero exit${handled === 1 ? '' : 's'} inside steps whose parent carried on`);
+    }
+    if (more > 0 || handled > 0) lines.push('  (tracer trace anomalies --all lists every one)');
   }
 
   lines.push('', ...renderTable(run, maxSteps));

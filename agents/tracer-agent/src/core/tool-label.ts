@@ -53,10 +53,10 @@ const SUBCOMMAND = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 const SKIPPED_COMMANDS = new Set([
   'cd', 'export', 'set', 'unset', 'source', '.', ':', 'true', 'false', 'umask', 'ulimit', 'trap', 'shopt', 'alias',
   'local', 'declare', 'typeset', 'readonly', 'wait', 'pushd', 'popd', 'for', 'case', 'esac', 'done', 'fi', 'return',
-  'exit', 'break', 'continue', 'shift', 'test', '[', '[[', 'sleep', 'echo', 'printf', 'read',
+  'exit', 'break', 'continue', 'shift', 'test', '[', '[[', 'sleep', 'echo', 'printf', 'read', 'kill',
 ]);
 /** Skipped words that are programs too: the label when nothing else runs. */
-const EXTERNAL_SKIPPED = new Set(['sleep', 'true', 'false', 'test', 'echo', 'printf']);
+const EXTERNAL_SKIPPED = new Set(['sleep', 'true', 'false', 'test', 'echo', 'printf', 'kill']);
 const RESERVED_PREFIX = new Set(['if', 'then', 'else', 'elif', 'while', 'until', 'do', '!', 'time', '{', '(']);
 
 const MAX_DEPTH = 8;
