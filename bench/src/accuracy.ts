@@ -64,6 +64,10 @@ for (const [pid, cpuS, maxrssKb] of rows) {
 }
 const pct = (x: number) => `${(x * 100).toFixed(3)}%`;
 console.log(`${rows.length} processes (${short} lived under 20 ms), ${missing} without an exit record`);
-console.log(`CPU time: ${cpuOk}/${rows.length - missing} within 2% (or 2 us); median error ${pct(median(cpuErr))}, max ${pct(Math.max(...cpuErr))}`);
-console.log(`peak RSS: ${rssOk}/${rows.length - missing} within 2%; median error ${pct(median(rssErr))}, max ${pct(Math.max(...rssErr))}`);
+console.log(
+  `CPU time: ${cpuOk}/${rows.length - missing} within 2% (or 2 us); median error ${pct(median(cpuErr))}, max ${pct(Math.max(...cpuErr))}`,
+);
+console.log(
+  `peak RSS: ${rssOk}/${rows.length - missing} within 2%; median error ${pct(median(rssErr))}, max ${pct(Math.max(...rssErr))}`,
+);
 console.log(`dropped in kernel ${cap.source.stats().droppedKernel}`);

@@ -30,7 +30,9 @@ const workloads: [string, string, string[]][] = [
 for (const [name, cmd, args] of workloads) {
   const cap = await startCapture();
   const t0 = performance.now();
-  await new Promise((resolve, reject) => spawn(cmd, args, { stdio: 'inherit' }).on('exit', resolve).on('error', reject));
+  await new Promise((resolve, reject) =>
+    spawn(cmd, args, { stdio: 'inherit' }).on('exit', resolve).on('error', reject),
+  );
   const seconds = (performance.now() - t0) / 1000;
   await cap.stop();
   const trues = [...cap.execs.values()].filter((e) => e.exe === '/usr/bin/true');

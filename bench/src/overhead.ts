@@ -3,10 +3,9 @@
 // workload's own CPU time (GNU time: BPF programs run in the traced processes, so their
 // cost lands there; the CPU ratio is steadier on a busy host), and the agent's CPU.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { createBpfSource } from '../../agents/tracer-agent/src/adapters/bpf-source.ts';
 import { median } from './capture.ts';
 
@@ -66,7 +65,11 @@ await compare('exec storm (2,000 x /bin/true from sh)', () =>
 
 if (existsSync(`${EXAMPLES}/reference/lambda_virus.fa.gz`)) {
   const dir = mkdtempSync(join(tmpdir(), 'tracer-bench-'));
-  execFileSync('/bin/sh', ['-c', `zcat ${EXAMPLES}/reference/lambda_virus.fa.gz > ref.fa && bwa index ref.fa 2>/dev/null`], { cwd: dir });
+  execFileSync(
+    '/bin/sh',
+    ['-c', `zcat ${EXAMPLES}/reference/lambda_virus.fa.gz > ref.fa && bwa index ref.fa 2>/dev/null`],
+    { cwd: dir },
+  );
   const pipeline = `bwa mem -t 2 ref.fa ${EXAMPLES}/reads/reads_1.fq.gz ${EXAMPLES}/reads/reads_2.fq.gz 2>/dev/null | samtools sort -@ 1 -o out.bam - 2>/dev/null`;
   await compare('bwa mem + samtools sort (bowtie2-examples lambda)', () => time('/bin/sh', ['-c', pipeline], dir));
 } else {

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type BpfSource, bpfPrerequisiteProblem, createBpfSource } from '../src/adapters/bpf-source.ts';
 import { ADDON_PATH } from '../src/adapters/bpf-addon.ts';
+import { type BpfSource, bpfPrerequisiteProblem, createBpfSource } from '../src/adapters/bpf-source.ts';
 import type { SourceRecord } from '../src/core/source.ts';
 
 type Of<K extends SourceRecord['type']> = Extract<SourceRecord, { type: K }>;
@@ -138,7 +138,10 @@ test('a ~1 ms process: CPU and peak RSS equal what wait4 gives its parent', { sk
     const kernelUs = Math.round((c.utime + c.stime) * 1e6);
     const oursUs = (e.cpuUserNs + e.cpuSysNs) / 1e3;
     // getrusage truncates each part to microseconds: at most 2 us apart, and within 2%.
-    assert.ok(Math.abs(oursUs - kernelUs) <= Math.max(2, kernelUs * 0.02), `cpu of ${c.pid}: ${oursUs} us vs ${kernelUs} us`);
+    assert.ok(
+      Math.abs(oursUs - kernelUs) <= Math.max(2, kernelUs * 0.02),
+      `cpu of ${c.pid}: ${oursUs} us vs ${kernelUs} us`,
+    );
     assert.equal(Math.floor(e.cpuUserNs / 1e3), Math.round(c.utime * 1e6), `user cpu of ${c.pid}`);
     assert.equal(e.peakRssBytes, c.maxrss * 1024, `peak RSS of ${c.pid}`);
     assert.ok(e.durationNs! < 2e9);
@@ -146,7 +149,10 @@ test('a ~1 ms process: CPU and peak RSS equal what wait4 gives its parent', { sk
 });
 
 test('stdout and stderr, into pipes and sockets, are captured', { skip }, async () => {
-  const { child, done } = run('/bin/sh', ['-c', 'echo to-stdout; echo to-stderr >&2; printf "through-a-pipe\\n" | cat']);
+  const { child, done } = run('/bin/sh', [
+    '-c',
+    'echo to-stdout; echo to-stderr >&2; printf "through-a-pipe\\n" | cat',
+  ]);
   const result = await done;
   assert.equal(result.stdout, 'to-stdout\nthrough-a-pipe\n');
   await exitOf(child.pid!);

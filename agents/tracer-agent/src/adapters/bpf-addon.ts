@@ -115,7 +115,9 @@ export interface Tracer {
   /** Drains, then detaches and frees everything. */
   stop(): void;
   losses(): { ringbuf: number; trackedFull: number; opensSuppressed: number; logBytes: number };
-  counters(pid: number): { ioWaitNs: number; netSendBytes: number; netRecvBytes: number; opensSuppressed: number } | undefined;
+  counters(
+    pid: number,
+  ): { ioWaitNs: number; netSendBytes: number; netRecvBytes: number; opensSuppressed: number } | undefined;
   track(pid: number): boolean;
 }
 

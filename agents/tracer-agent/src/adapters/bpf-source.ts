@@ -58,10 +58,16 @@ export function bpfPrerequisiteProblem(): string | undefined {
 }
 
 /** The load failure in words a user can act on. */
-export function explainLoadError(err: Error & { program?: string; step?: string; errno?: number; detail?: string }): string {
+export function explainLoadError(
+  err: Error & { program?: string; step?: string; errno?: number; detail?: string },
+): string {
   const what = err.program ? `${err.program} ${err.step ?? ''}`.trim() : 'loading';
   const detail = (err.detail ?? '').trim();
-  const lastLines = detail.split('\n').filter((l) => l.trim() !== '').slice(-3).join(' | ');
+  const lastLines = detail
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(-3)
+    .join(' | ');
   if (err.step === 'load' && detail.includes('BEGIN PROG LOAD LOG')) {
     return `the kernel verifier rejected the ${err.program} program: ${lastLines}`;
   }
@@ -125,7 +131,13 @@ export function toSourceRecords(raw: RawRecord, c: RecordContext): SourceRecord[
   switch (raw.kind) {
     case 'fork':
       return [
-        { type: 'process.fork', ts: wall(c, raw.tsNs), ...id, ppid: raw.ppid, parentUpid: upid(c, raw.ppid, raw.parentStartNs) },
+        {
+          type: 'process.fork',
+          ts: wall(c, raw.tsNs),
+          ...id,
+          ppid: raw.ppid,
+          parentUpid: upid(c, raw.ppid, raw.parentStartNs),
+        },
       ];
     case 'exec':
       return [
@@ -156,8 +168,10 @@ export function toSourceRecords(raw: RawRecord, c: RecordContext): SourceRecord[
       const ts = wall(c, raw.exitNs);
       const out: SourceRecord[] = [];
       // Output dropped after the process's last chunk: the gap marker the chunk would carry.
-      if (raw.stdoutDroppedBytes > 0) out.push({ type: 'log.chunk', ts, ...id, stream: 'stdout', text: '', droppedBytes: raw.stdoutDroppedBytes });
-      if (raw.stderrDroppedBytes > 0) out.push({ type: 'log.chunk', ts, ...id, stream: 'stderr', text: '', droppedBytes: raw.stderrDroppedBytes });
+      if (raw.stdoutDroppedBytes > 0)
+        out.push({ type: 'log.chunk', ts, ...id, stream: 'stdout', text: '', droppedBytes: raw.stdoutDroppedBytes });
+      if (raw.stderrDroppedBytes > 0)
+        out.push({ type: 'log.chunk', ts, ...id, stream: 'stderr', text: '', droppedBytes: raw.stderrDroppedBytes });
       out.push({
         type: 'process.exit',
         ts,
@@ -314,7 +328,10 @@ export async function createBpfSource(options: BpfSourceOptions): Promise<BpfSou
     throw new Error(explainLoadError(err as Error));
   }
   for (const p of tracer.unavailable) {
-    log.info({ program: p.program, step: p.step, errno: p.errno }, `BPF ${p.program} unavailable: ${p.detail || p.message}`);
+    log.info(
+      { program: p.program, step: p.step, errno: p.errno },
+      `BPF ${p.program} unavailable: ${p.detail || p.message}`,
+    );
   }
   // Processes of the subtree already running: the kernel only sees forks from now on.
   if (root) for (const pid of runningDescendants(root)) tracer.track(pid);

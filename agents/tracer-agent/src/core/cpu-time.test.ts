@@ -51,8 +51,8 @@ test('never below the split already reported (prev_cputime)', () => {
 });
 
 test('runtime not past the previous split: the previous split stands', () => {
-  assert.deepEqual(
-    splitCpuTime({ sumExecNs: 5n, utimeNs: 1n, stimeNs: 1n, prevUtimeNs: 3n, prevStimeNs: 4n }),
-    { userNs: 3n, sysNs: 4n },
-  );
+  assert.deepEqual(splitCpuTime({ sumExecNs: 5n, utimeNs: 1n, stimeNs: 1n, prevUtimeNs: 3n, prevStimeNs: 4n }), {
+    userNs: 3n,
+    sysNs: 4n,
+  });
 });
