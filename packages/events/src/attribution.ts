@@ -53,6 +53,11 @@ export const Resources = Type.Object({
   processCount: Type.Integer({ minimum: 0 }),
   /** Processes whose figures come from /proc sampling only (approximate). */
   sampledProcessCount: Type.Optional(Type.Integer({ minimum: 0 })),
+  /**
+   * Processes whose own peak is unknown beyond their samples: the kernel's high-water mark
+   * they ended with was the image they replaced by exec (a fork of a larger parent).
+   */
+  peakRssUnknownProcessCount: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type Resources = Static<typeof Resources>;
 

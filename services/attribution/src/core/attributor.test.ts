@@ -112,3 +112,19 @@ test('one tool execution across processes of the same tool (gatk launcher -> jav
   });
   assert.deepEqual(t.tools.map((x) => [x.name, x.pids]), [['gatk HaplotypeCaller', [3, 4]]]);
 });
+
+test("an exec'd child's kernel peak that is only its parent's image is not taken for its own", () => {
+  const b = new EventBuilder().start(1);
+  b.exec(1, ['snakemake', '-c2'], { cwd: '/w' }).sample(1, 75);
+  // bash exec's samtools (one command): ru_maxrss counts the 75 MiB Python image it replaced.
+  b.spawn(2, 1, ['/usr/bin/bash', '-c', 'set -euo pipefail;  samtools index x.bam'], { cwd: '/w' });
+  b.exec(2, ['samtools', 'index', 'x.bam'], { cwd: '/w', ppid: 1 }).sample(2, 12).exit(2, 0, { peakMiB: 75 });
+  // A child that really grew past its parent keeps its kernel peak.
+  b.spawn(3, 1, ['/usr/bin/bash', '-c', 'set -euo pipefail;  STAR --runMode alignReads'], { cwd: '/w' });
+  b.exec(3, ['STAR', '--runMode', 'alignReads'], { cwd: '/w', ppid: 1 }).exit(3, 0, { peakMiB: 900 });
+  b.exit(1);
+  const tasks = replay(b.events, null).tree.runs[0]!.steps.flatMap((s) => s.tasks);
+  assert.equal(tasks[0]!.resources.peakRssBytes, 12 * MiB);
+  assert.equal(tasks[0]!.resources.peakRssUnknownProcessCount, 1);
+  assert.equal(tasks[1]!.resources.peakRssBytes, 900 * MiB);
+});

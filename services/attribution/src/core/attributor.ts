@@ -149,6 +149,9 @@ function newProc(state: AttributionState, upid: string, pid: number, ppid: numbe
     toolId: parent?.toolId ?? null,
     counters: zeroCounters(),
     everSampled: false,
+    inheritedRssBytes: parent && parent.exit === null ? parent.counters.rssBytes : 0,
+    sampledPeakSinceExec: 0,
+    peakInherited: false,
     approximate: false,
     exit: null,
     oomKilled: false,
@@ -231,6 +234,7 @@ function onExec(state: AttributionState, e: EventOf<'process.exec'>): void {
   };
   proc.image = image;
   proc.execCount++;
+  proc.sampledPeakSinceExec = 0;
   proc.commandUpid = proc.upid;
   if (e.sampled) proc.approximate = true;
   const parent = proc.parentUpid ? (state.procs.get(proc.parentUpid) ?? null) : null;
@@ -591,6 +595,7 @@ function onSample(state: AttributionState, e: EventOf<'process.sample'>): void {
   c.cpuNs = e.cpuNs;
   c.rssBytes = e.rssBytes;
   if (e.rssBytes > c.peakRssBytes) c.peakRssBytes = e.rssBytes;
+  if (e.rssBytes > proc.sampledPeakSinceExec) proc.sampledPeakSinceExec = e.rssBytes;
   c.readBytes = e.readBytes;
   c.writeBytes = e.writeBytes;
   if (e.ioWaitNs !== undefined) c.ioWaitNs = e.ioWaitNs;
@@ -603,6 +608,9 @@ function onSample(state: AttributionState, e: EventOf<'process.sample'>): void {
     state.dirty.add(id);
   }
 }
+
+/** An exit peak up to 5% over the parent's RSS at fork is taken for the inherited one. */
+const INHERITED_PEAK_SLACK = 1.05;
 
 export function statusFromExit(code: number | null, signal: number | null, oomKilled: boolean): ExecutionStatus {
   if (oomKilled || signal !== null) return 'killed';
@@ -618,7 +626,16 @@ function onExit(state: AttributionState, e: EventOf<'process.exit'>): void {
   if (e.sampled) proc.approximate = true;
   const c = proc.counters;
   c.cpuNs = Math.max(c.cpuNs, e.cpuUserNs + e.cpuSysNs);
-  c.peakRssBytes = Math.max(c.peakRssBytes, e.peakRssBytes);
+  // The parent's RSS at fork, or (not sampled by then) what it holds now, as the estimate.
+  const parent = proc.parentUpid ? state.procs.get(proc.parentUpid) : undefined;
+  const inherited = Math.max(proc.inheritedRssBytes, parent?.everSampled ? parent.counters.rssBytes || parent.sampledPeakSinceExec : 0);
+  if (proc.execCount > 0 && inherited > 0 && e.peakRssBytes <= inherited * INHERITED_PEAK_SLACK) {
+    // ru_maxrss still shows the parent's image this process replaced: keep what was sampled.
+    proc.peakInherited = true;
+    c.peakRssBytes = proc.sampledPeakSinceExec;
+  } else {
+    c.peakRssBytes = Math.max(c.peakRssBytes, e.peakRssBytes);
+  }
   c.rssBytes = 0;
   c.readBytes = Math.max(c.readBytes, e.readBytes);
   c.writeBytes = Math.max(c.writeBytes, e.writeBytes);
@@ -781,9 +798,11 @@ function resourcesOf(state: AttributionState, entity: EntityState): Resources {
     processCount: entity.procs.size,
   };
   let approximate = 0;
+  let inherited = 0;
   for (const upid of entity.procs) {
     const p = state.procs.get(upid);
     if (!p) continue;
+    if (p.peakInherited) inherited++;
     const c = p.counters;
     r.cpuNs += c.cpuNs;
     r.readBytes += c.readBytes;
@@ -798,6 +817,7 @@ function resourcesOf(state: AttributionState, entity: EntityState): Resources {
   }
   r.peakRssBytes = Math.max(entity.peak.peak, r.maxProcessPeakRssBytes);
   if (approximate > 0) r.sampledProcessCount = approximate;
+  if (inherited > 0) r.peakRssUnknownProcessCount = inherited;
   return r;
 }
 

@@ -146,7 +146,9 @@ export function formatDuration(ns: number): string {
 }
 
 function figures(r: Resources): string {
-  const parts = [`wall ${formatDuration(r.wallNs)}`, `cpu ${formatDuration(r.cpuNs)}`, `peak ${formatBytes(r.peakRssBytes)}`];
+  // `+?`: some processes' own peak is unknown (their kernel peak was the parent's image).
+  const unknown = r.peakRssUnknownProcessCount ? '+?' : '';
+  const parts = [`wall ${formatDuration(r.wallNs)}`, `cpu ${formatDuration(r.cpuNs)}`, `peak ${formatBytes(r.peakRssBytes)}${unknown}`];
   if (r.readBytes + r.writeBytes > 0) parts.push(`io ${formatBytes(r.readBytes)}/${formatBytes(r.writeBytes)}`);
   if (r.ioWaitNs > 0) parts.push(`iowait ${formatDuration(r.ioWaitNs)}`);
   if (r.netSendBytes + r.netRecvBytes > 0) parts.push(`net ${formatBytes(r.netRecvBytes)}/${formatBytes(r.netSendBytes)}`);
@@ -185,7 +187,8 @@ export function renderTree(tree: TraceTree): string {
           const lastTool = xi === task.tools.length - 1;
           const pids = tool.pids.length > 3 ? `${tool.pids.slice(0, 3).join(',')},…` : tool.pids.join(',');
           const st = tool.status === 'succeeded' ? '' : ` · ${statusText(tool.status, tool.exitCode)}`;
-          out.push(`${tc}${lastTool ? '└─ ' : '├─ '}${tool.name} (pid ${pids})${st} · cpu ${formatDuration(tool.resources.cpuNs)} · peak ${formatBytes(tool.resources.peakRssBytes)}`);
+          const peak = `${formatBytes(tool.resources.peakRssBytes)}${tool.resources.peakRssUnknownProcessCount ? '+?' : ''}`;
+          out.push(`${tc}${lastTool ? '└─ ' : '├─ '}${tool.name} (pid ${pids})${st} · cpu ${formatDuration(tool.resources.cpuNs)} · peak ${peak}`);
         });
       });
     });

@@ -64,6 +64,17 @@ export interface ProcState {
   toolId: string | null;
   counters: ProcCounters;
   everSampled: boolean;
+  /**
+   * The parent's RSS when it forked this process. The kernel's ru_maxrss (signal->maxrss) of a
+   * process that exec'd counts the image it replaced, i.e. the forked copy of its parent: a
+   * `samtools index` forked from a 75 MiB Python reports 75 MiB. An exit peak within this is
+   * not the program's own and is not trusted (see resources.ts).
+   */
+  inheritedRssBytes: number;
+  /** Largest RSS sampled since the last exec. */
+  sampledPeakSinceExec: number;
+  /** The exit peak was the inherited one: the program's own peak is unknown beyond samples. */
+  peakInherited: boolean;
   /** Figures from /proc sampling (no BPF): approximate. */
   approximate: boolean;
   exit: { code: number | null; signal: number | null } | null;
