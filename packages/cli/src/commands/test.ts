@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { repoRoot, type Stack } from '@tracer/local';
 import { type Command, InvalidArgumentError } from 'commander';
 import { printProgress, reportFailure, startPlatform } from '../platform.ts';
@@ -51,7 +51,10 @@ async function runTests(paths: string[], opts: TestOptions): Promise<number> {
 
   let stack: Stack | undefined;
   let started: string[] = [];
-  if (opts.stack) {
+  // Integration tests live in test/ folders; a selection of unit tests alone needs no server.
+  const needsServers = files.some((f) => relative(repoRoot, f).split(sep).includes('test'));
+  if (opts.stack && !needsServers) printProgress('test: unit tests only; the platform is not needed');
+  if (opts.stack && needsServers) {
     try {
       ({ stack, started } = await startPlatform(printProgress));
     } catch (err) {
