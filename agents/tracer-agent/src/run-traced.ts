@@ -109,7 +109,10 @@ export async function runTraced(options: RunTracedOptions): Promise<RunTracedRes
   const onBatch = (batch: SourceRecord[]) => {
     const out: SourceRecord[] = [];
     for (const r of batch) {
-      if (r.type === 'process.exit' && r.pid === rootPid && r.exitCodeUnknown) {
+      if (r.type === 'process.exec' && r.pid === rootPid && r.sampled && r.argvTruncated && r.argv.length <= 1) {
+        // /proc first saw CMD as a zombie, its argv gone: we know what we ran.
+        out.push({ ...r, argv: command, argvTruncated: false, exe: r.exe || (resolveExecutable(command[0]!, env, options.cwd) ?? '') });
+      } else if (r.type === 'process.exit' && r.pid === rootPid && r.exitCodeUnknown) {
         if (rootStatus) out.push(withStatus(r, rootStatus));
         else heldRootExit = r;
       } else out.push(r);
@@ -192,6 +195,9 @@ export async function runTraced(options: RunTracedOptions): Promise<RunTracedRes
   if (rootPid !== undefined && rootUpid !== undefined && rootStatus) {
     write(synthesizeRoot(table, { rootPid, rootUpid, command, env, cwd: options.cwd, startTs, endTs, status: rootStatus }));
   }
+
+  // Where the processes still running stand at the end (state, CPU, RSS so far).
+  if (table.live.size > 0) sampler.tick();
 
   const stats: SourceStats = source.stats();
   const droppedUser = stats.droppedUser + rejected;
