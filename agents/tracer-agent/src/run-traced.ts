@@ -2,21 +2,13 @@
 // starts before CMD is spawned so its first exec is seen; events go through the core (filter
 // to CMD's subtree, redaction, envelope, validation) into a JSON Lines trace and the process
 // table the summary is drawn from. The host agent reuses the same pieces for its subtrees.
-import { spawn, type StdioOptions } from 'node:child_process';
+import { type StdioOptions, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import { hostname } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { TelemetryEvent } from '@tracer/events';
 import { createLogger } from '@tracer/log';
-import { createSubtreeFilter } from './core/filter.ts';
-import { createRecordPreparer, type RecordPreparer } from './core/prepare.ts';
-import { ProcessTable } from './core/process-table.ts';
-import type { SourceRecord, SourceStats, TelemetrySource } from './core/source.ts';
-import { renderSummary } from './core/summary.ts';
-import { labelTool } from './core/tool-label.ts';
-import { bootIdPrefix, makeUpid, NS_PER_TICK, upidMatchesStartTicks } from './core/upid.ts';
-import { signalNumber } from './core/units.ts';
 import { bootWallNs, nowNs } from './adapters/clock.ts';
 import { createHostSampler, readHostInfo } from './adapters/host.ts';
 import { DEFAULT_SAMPLE_INTERVAL_MS, startProcessSampler } from './adapters/process-sampler.ts';
@@ -24,6 +16,14 @@ import { readBootId, readStat } from './adapters/procfs.ts';
 import { selectSource } from './adapters/select-source.ts';
 import { lockTrace, newTracePath, rotateTraces, tracesDir, tracesKept } from './adapters/trace-store.ts';
 import { TraceWriter } from './adapters/trace-writer.ts';
+import { createSubtreeFilter } from './core/filter.ts';
+import { createRecordPreparer, type RecordPreparer } from './core/prepare.ts';
+import { ProcessTable } from './core/process-table.ts';
+import type { SourceRecord, SourceStats, TelemetrySource } from './core/source.ts';
+import { renderSummary } from './core/summary.ts';
+import { labelTool } from './core/tool-label.ts';
+import { signalNumber } from './core/units.ts';
+import { bootIdPrefix, makeUpid, NS_PER_TICK, upidMatchesStartTicks } from './core/upid.ts';
 
 const log = createLogger('run-traced');
 
@@ -95,7 +95,8 @@ export async function runTraced(options: RunTracedOptions): Promise<RunTracedRes
     }
     const { events, rejects } = preparer.prepare(records);
     for (const r of rejects) {
-      if (rejected++ < MAX_REJECT_LOGS) log.warn({ type: r.type, seq: r.seq, reason: r.reason }, 'invalid event dropped');
+      if (rejected++ < MAX_REJECT_LOGS)
+        log.warn({ type: r.type, seq: r.seq, reason: r.reason }, 'invalid event dropped');
     }
     for (const e of events) table.apply(e);
     writer.write(events);
@@ -111,7 +112,12 @@ export async function runTraced(options: RunTracedOptions): Promise<RunTracedRes
     for (const r of batch) {
       if (r.type === 'process.exec' && r.pid === rootPid && r.sampled && r.argvTruncated && r.argv.length <= 1) {
         // /proc first saw CMD as a zombie, its argv gone: we know what we ran.
-        out.push({ ...r, argv: command, argvTruncated: false, exe: r.exe || (resolveExecutable(command[0]!, env, options.cwd) ?? '') });
+        out.push({
+          ...r,
+          argv: command,
+          argvTruncated: false,
+          exe: r.exe || (resolveExecutable(command[0]!, env, options.cwd) ?? ''),
+        });
       } else if (r.type === 'process.exit' && r.pid === rootPid && r.exitCodeUnknown) {
         if (rootStatus) out.push(withStatus(r, rootStatus));
         else heldRootExit = r;
@@ -193,7 +199,9 @@ export async function runTraced(options: RunTracedOptions): Promise<RunTracedRes
 
   // The /proc fallback misses a CMD that ends before its first poll; we know it ran.
   if (rootPid !== undefined && rootUpid !== undefined && rootStatus) {
-    write(synthesizeRoot(table, { rootPid, rootUpid, command, env, cwd: options.cwd, startTs, endTs, status: rootStatus }));
+    write(
+      synthesizeRoot(table, { rootPid, rootUpid, command, env, cwd: options.cwd, startTs, endTs, status: rootStatus }),
+    );
   }
 
   // Where the processes still running stand at the end (state, CPU, RSS so far).
@@ -202,7 +210,16 @@ export async function runTraced(options: RunTracedOptions): Promise<RunTracedRes
   const stats: SourceStats = source.stats();
   const droppedUser = stats.droppedUser + rejected;
   const eventsSent = writer.written;
-  write([{ type: 'agent.stats', ts: nowNs(), mode: source.mode, eventsSent, droppedKernel: stats.droppedKernel, droppedUser }]);
+  write([
+    {
+      type: 'agent.stats',
+      ts: nowNs(),
+      mode: source.mode,
+      eventsSent,
+      droppedKernel: stats.droppedKernel,
+      droppedUser,
+    },
+  ]);
   writer.close();
   unlock();
   await rotation;
@@ -256,7 +273,9 @@ function synthesizeRoot(
 ): SourceRecord[] {
   // The BPF source stamps start times in ns, /proc in ticks: match on the tick.
   const startTicks = Math.floor(Number(root.rootUpid.split('-')[2]) / NS_PER_TICK);
-  const node = [...table.nodes.values()].find((n) => n.pid === root.rootPid && upidMatchesStartTicks(n.upid, startTicks));
+  const node = [...table.nodes.values()].find(
+    (n) => n.pid === root.rootPid && upidMatchesStartTicks(n.upid, startTicks),
+  );
   const out: SourceRecord[] = [];
   const startNs = Number(root.rootUpid.split('-')[2]);
   const startTs = Number.isFinite(startNs) ? Math.min(root.startTs, bootWallNs() + startNs) : root.startTs;
@@ -300,7 +319,10 @@ function synthesizeRoot(
 function resolveExecutable(cmd: string, env: NodeJS.ProcessEnv, cwd = process.cwd()): string | undefined {
   const candidates = cmd.includes('/')
     ? [isAbsolute(cmd) ? cmd : resolve(cwd, cmd)]
-    : (env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, cmd));
+    : (env.PATH ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, cmd));
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);

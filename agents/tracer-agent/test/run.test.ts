@@ -84,7 +84,10 @@ for (const mode of ['proc', 'bpf'] as Mode[]) {
     test('writes every process of the subtree, in a valid trace that keeps the contract', () => {
       const out = outFile();
       const script = 'sleep 0.3; python3 -c "import time; time.sleep(0.3)"; sh -c "sleep 0.3; exit 4"; exit 0';
-      const r = tracer(['run', '--run', 'subtree', '--sample-interval', '100', '--out', out, '--', 'bash', '-c', script], env);
+      const r = tracer(
+        ['run', '--run', 'subtree', '--sample-interval', '100', '--out', out, '--', 'bash', '-c', script],
+        env,
+      );
       assert.equal(r.status, 0, r.stderr);
       const lines = readJsonl(out);
       assertContract(lines);
@@ -92,7 +95,10 @@ for (const mode of ['proc', 'bpf'] as Mode[]) {
       const execs = ofType(events, 'process.exec');
       const programs = execs.map((e) => e.argv[0]);
       for (const p of ['bash', 'sleep', 'sh']) assert.ok(programs.includes(p), `${p} in ${programs}`);
-      assert.ok(execs.some((e) => /python3?$/.test(e.exe) || e.argv.join(' ').includes('time.sleep')), 'python ran');
+      assert.ok(
+        execs.some((e) => /python3?$/.test(e.exe) || e.argv.join(' ').includes('time.sleep')),
+        'python ran',
+      );
       const start = ofType(events, 'trace.start')[0]!;
       assert.equal(start.run, 'subtree');
       assert.equal(execs[0]?.pid, start.rootPid, 'the root exec is the first');
@@ -101,7 +107,9 @@ for (const mode of ['proc', 'bpf'] as Mode[]) {
       const seen = [...execs, ...ofType(events, 'process.fork')].map((e) => e.upid);
       assert.deepEqual(new Set(exits.map((e) => e.upid)), new Set(seen));
       assert.equal(new Set(exits.map((e) => e.upid)).size, exits.length);
-      const inner = exits.find((e) => execs.find((x) => x.upid === e.upid)?.argv.join(' ') === 'sh -c sleep 0.3; exit 4');
+      const inner = exits.find(
+        (e) => execs.find((x) => x.upid === e.upid)?.argv.join(' ') === 'sh -c sleep 0.3; exit 4',
+      );
       if (mode === 'bpf') assert.equal(inner?.exitCode, 4);
       // Samples of live processes and of the host while it ran.
       assert.ok(ofType(events, 'process.sample').length > 0, 'process samples');
@@ -116,7 +124,11 @@ for (const mode of ['proc', 'bpf'] as Mode[]) {
       const stats = ofType(events, 'agent.stats')[0]!;
       assert.equal(stats.eventsSent, events.length - 1);
       assert.equal(stats.droppedUser, 0);
-      if (mode === 'proc') assert.ok(exits.every((e) => e.sampled === true), 'fallback records are marked sampled');
+      if (mode === 'proc')
+        assert.ok(
+          exits.every((e) => e.sampled === true),
+          'fallback records are marked sampled',
+        );
       // The summary on stderr: the table with the run and its steps.
       assert.match(r.stderr, /^run subtree +\d+ /m);
       assert.match(r.stderr, /step 1 sleep/);
@@ -125,7 +137,17 @@ for (const mode of ['proc', 'bpf'] as Mode[]) {
     test('redacts secrets in argv (and in captured output where output is captured)', () => {
       const out = outFile();
       const r = tracer(
-        ['run', '--out', out, '--', 'sh', '-c', 'echo key=AKIAIOSFODNN7EXAMPLE >&2; sleep 0.3', 'x', '--password=hunter2'],
+        [
+          'run',
+          '--out',
+          out,
+          '--',
+          'sh',
+          '-c',
+          'echo key=AKIAIOSFODNN7EXAMPLE >&2; sleep 0.3',
+          'x',
+          '--password=hunter2',
+        ],
         env,
       );
       assert.equal(r.status, 0, r.stderr);
@@ -202,13 +224,25 @@ test('the /proc fallback produces the contract event types, and the types BPF pr
   const script = 'sleep 0.3; sh -c "sleep 0.3"; exit 0';
   const types = (mode: Mode) => {
     const out = outFile();
-    const r = tracer(['run', '--sample-interval', '100', '--out', out, '--', 'bash', '-c', script], tracerEnv(join(tmp, 'types'), mode));
+    const r = tracer(
+      ['run', '--sample-interval', '100', '--out', out, '--', 'bash', '-c', script],
+      tracerEnv(join(tmp, 'types'), mode),
+    );
     assert.equal(r.status, 0, r.stderr);
     return new Set(readValidTrace(out).map((e) => e.type));
   };
   const proc = types('proc');
   for (const t of proc) assert.ok(eventTypes.includes(t), `${t} is a schema type`);
-  for (const t of ['trace.start', 'host.info', 'process.fork', 'process.exec', 'process.exit', 'process.sample', 'host.sample', 'agent.stats']) {
+  for (const t of [
+    'trace.start',
+    'host.info',
+    'process.fork',
+    'process.exec',
+    'process.exit',
+    'process.sample',
+    'host.sample',
+    'agent.stats',
+  ]) {
     assert.ok(proc.has(t as never), `proc mode writes ${t}`);
   }
   if (!bpfSkip) {
@@ -227,6 +261,12 @@ test('the default trace location keeps the last N traces, older ones gzip-compre
   }
   const files = readdirSync(join(data, 'traces')).sort();
   assert.equal(files.length, 2, files.join(' '));
-  assert.ok(files.some((f) => f.endsWith('-two.jsonl.gz')), files.join(' '));
-  assert.ok(files.some((f) => f.endsWith('-three.jsonl')), files.join(' '));
+  assert.ok(
+    files.some((f) => f.endsWith('-two.jsonl.gz')),
+    files.join(' '),
+  );
+  assert.ok(
+    files.some((f) => f.endsWith('-three.jsonl')),
+    files.join(' '),
+  );
 });

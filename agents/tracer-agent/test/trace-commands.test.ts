@@ -48,12 +48,21 @@ test('trace list shows the traces newest first, older ones compressed', () => {
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.match(lines[0]!, new RegExp(`^Traces in ${traces}, newest first \\(the last 3 are kept\\):$`));
-  assert.match(lines[1]!, /^ {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +proc +[\d.]+ [KM]?i?B +\d{8}T\d{6}Z-background\.jsonl +bash -c sleep 2 &/);
+  assert.match(
+    lines[1]!,
+    /^ {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +proc +[\d.]+ [KM]?i?B +\d{8}T\d{6}Z-background\.jsonl +bash -c sleep 2 &/,
+  );
   assert.match(lines[2]!, /-failed\.jsonl\.gz +sh -c sleep 0\.3; exit 2$/);
   assert.match(lines[3]!, /-cancelled\.jsonl\.gz +sh -c sleep 0\.3; kill -TERM \$\$$/);
 
   const json = tracer(['trace', 'list', '--json'], env);
-  const listed = JSON.parse(json.stdout) as Array<{ path: string; compressed: boolean; run: string; mode: string; command: string[] }>;
+  const listed = JSON.parse(json.stdout) as Array<{
+    path: string;
+    compressed: boolean;
+    run: string;
+    mode: string;
+    command: string[];
+  }>;
   assert.deepEqual(
     listed.map((t) => [t.run, t.compressed, t.mode]),
     [
@@ -70,14 +79,25 @@ test('trace dump prints a JSON array of the events, plain or gzip-compressed, fi
   const events = JSON.parse(latest.stdout) as Array<{ type: string }>;
   const file = readdirSync(traces).find((f) => f.endsWith('-background.jsonl'))!;
   const lines = readFileSync(join(traces, file), 'utf8').trim().split('\n');
-  assert.deepEqual(events, lines.map((l) => JSON.parse(l)));
+  assert.deepEqual(
+    events,
+    lines.map((l) => JSON.parse(l)),
+  );
 
   const gz = readdirSync(traces).find((f) => f.endsWith('-failed.jsonl.gz'))!;
   const dumped = JSON.parse(tracer(['trace', 'dump', gz], env).stdout) as unknown[];
-  const raw = gunzipSync(readFileSync(join(traces, gz))).toString().trim().split('\n');
-  assert.deepEqual(dumped, raw.map((l) => JSON.parse(l)));
+  const raw = gunzipSync(readFileSync(join(traces, gz)))
+    .toString()
+    .trim()
+    .split('\n');
+  assert.deepEqual(
+    dumped,
+    raw.map((l) => JSON.parse(l)),
+  );
 
-  const exits = JSON.parse(tracer(['trace', 'dump', '--filter', 'process.exit,agent', join(traces, gz)], env).stdout) as Array<{ type: string }>;
+  const exits = JSON.parse(
+    tracer(['trace', 'dump', '--filter', 'process.exit,agent', join(traces, gz)], env).stdout,
+  ) as Array<{ type: string }>;
   assert.ok(exits.length >= 2);
   assert.ok(exits.every((e) => e.type === 'process.exit' || e.type === 'agent.stats'));
 });
@@ -96,18 +116,32 @@ test('trace dump keeps going past a truncated last line, says so, and exits 1', 
 test('trace anomalies: still running in the latest trace; cancelled, failed (with --all) in older ones', () => {
   const latest = tracer(['trace', 'anomalies'], env);
   assert.equal(latest.status, 0, latest.stderr);
-  assert.match(latest.stdout, /^Running when the trace ended \(1\)\n {2}\+[\d.]+m?s +pid \d+ +sleep +[\d.]+m?s +state S +sleep 2$/m);
+  assert.match(
+    latest.stdout,
+    /^Running when the trace ended \(1\)\n {2}\+[\d.]+m?s +pid \d+ +sleep +[\d.]+m?s +state S +sleep 2$/m,
+  );
 
   const cancelled = readdirSync(traces).find((f) => f.includes('-cancelled'))!;
   const c = tracer(['trace', 'anomalies', cancelled], env);
-  assert.match(c.stdout, /^Cancelled \(1\)\n {2}\+[\d.]+m?s +pid \d+ +sleep +[\d.]+m?s +SIGTERM +sh -c sleep 0\.3; kill -TERM \$\$$/m);
+  assert.match(
+    c.stdout,
+    /^Cancelled \(1\)\n {2}\+[\d.]+m?s +pid \d+ +sleep +[\d.]+m?s +SIGTERM +sh -c sleep 0\.3; kill -TERM \$\$$/m,
+  );
 
   const failed = readdirSync(traces).find((f) => f.includes('-failed'))!;
-  assert.match(tracer(['trace', 'anomalies', failed], env).stdout, /^No anomalies among \d+ processes \(--all adds failed and timed-out ones\)\.$/m);
+  assert.match(
+    tracer(['trace', 'anomalies', failed], env).stdout,
+    /^No anomalies among \d+ processes \(--all adds failed and timed-out ones\)\.$/m,
+  );
   const all = tracer(['trace', 'anomalies', '--all', failed], env);
-  assert.match(all.stdout, /^Failed \(1\)\n {2}\+[\d.]+m?s +pid \d+ +sleep +[\d.]+m?s +exit 2 +sh -c sleep 0\.3; exit 2$/m);
+  assert.match(
+    all.stdout,
+    /^Failed \(1\)\n {2}\+[\d.]+m?s +pid \d+ +sleep +[\d.]+m?s +exit 2 +sh -c sleep 0\.3; exit 2$/m,
+  );
 
-  const json = JSON.parse(tracer(['trace', 'anomalies', '--all', '--json', failed], env).stdout) as Array<{ kind: string }>;
+  const json = JSON.parse(tracer(['trace', 'anomalies', '--all', '--json', failed], env).stdout) as Array<{
+    kind: string;
+  }>;
   assert.deepEqual(
     json.map((a) => a.kind),
     ['failed'],

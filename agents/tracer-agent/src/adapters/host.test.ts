@@ -24,7 +24,10 @@ test('EC2 identity comes from DMI and the hostname only when DMI says EC2', () =
   assert.equal(readEc2Identity(nitro, { AWS_REGION: 'ap-south-1' }, 'x')?.region, 'ap-south-1');
   const xen = dmi({ bios_version: '4.11.amazon', product_name: 'HVM domU' });
   assert.deepEqual(readEc2Identity(xen, {}, 'box'), { cloud: 'aws' });
-  assert.equal(readEc2Identity(dmi({ sys_vendor: 'QEMU', board_asset_tag: 'i-0abc123def4567890' }), {}, 'x'), undefined);
+  assert.equal(
+    readEc2Identity(dmi({ sys_vendor: 'QEMU', board_asset_tag: 'i-0abc123def4567890' }), {}, 'x'),
+    undefined,
+  );
   assert.equal(readEc2Identity('/nonexistent', {}, 'x'), undefined);
 });
 

@@ -46,7 +46,11 @@ export function readEc2Identity(
   env: NodeJS.ProcessEnv = process.env,
   host = hostname(),
 ): Ec2Identity | undefined {
-  const vendor = [readTrimmed(`${dmiDir}/sys_vendor`), readTrimmed(`${dmiDir}/bios_vendor`), readTrimmed(`${dmiDir}/board_vendor`)];
+  const vendor = [
+    readTrimmed(`${dmiDir}/sys_vendor`),
+    readTrimmed(`${dmiDir}/bios_vendor`),
+    readTrimmed(`${dmiDir}/board_vendor`),
+  ];
   const xenAmazon = /amazon/i.test(readTrimmed(`${dmiDir}/bios_version`) ?? '');
   if (!vendor.some((v) => v === 'Amazon EC2') && !xenAmazon) return undefined;
   const id: Ec2Identity = { cloud: 'aws' };

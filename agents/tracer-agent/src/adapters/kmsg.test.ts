@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import { kmsgMessage, OomLogParser } from './kmsg.ts';
 
 test('names the victim of a memory cgroup OOM kill from the kernel log (recorded on kernel 6.18, cgroup v1)', () => {
-  const records = readFileSync(new URL('../../fixtures/kmsg-memcg-oom.txt', import.meta.url), 'utf8').trim().split('\n');
+  const records = readFileSync(new URL('../../fixtures/kmsg-memcg-oom.txt', import.meta.url), 'utf8')
+    .trim()
+    .split('\n');
   const parser = new OomLogParser();
   const kills = records.map((r) => parser.push(kmsgMessage(r))).filter((k) => k !== undefined);
   assert.deepEqual(kills, [

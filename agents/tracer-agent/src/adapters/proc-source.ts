@@ -86,7 +86,6 @@ export class ProcSource implements TelemetrySource {
   private onBatch?: (batch: SourceRecord[]) => void;
   private stopped = false;
   private childrenSupported = true;
-  private polls = 0;
   /** Smoothed CPU ms per poll. */
   private pollCostMs = 0;
 
@@ -144,7 +143,6 @@ export class ProcSource implements TelemetrySource {
 
   /** One pass over /proc; public for tests that step the source by hand. */
   poll(): void {
-    this.polls++;
     const now = nowNs();
     const out: SourceRecord[] = [];
     const ooms = this.kmsg?.readOoms() ?? [];
@@ -347,7 +345,7 @@ export class ProcSource implements TelemetrySource {
     const t = this.tracked.get(oom.victimPid);
     // The kernel log is host-wide: keep only our processes (the comm guards against a pid
     // namespace where the log's pids mean something else).
-    if (!t || !t.comm.startsWith(oom.victimComm.slice(0, 15))) return;
+    if (!t?.comm.startsWith(oom.victimComm.slice(0, 15))) return;
     t.oomKilled = true;
     out.push({
       type: 'oom.kill',

@@ -41,24 +41,34 @@ test('decodes wait statuses: exit codes, signals, core dumps', () => {
 
 test('parses status, io, cpu times, meminfo, pressure and net/dev', () => {
   assert.deepEqual(
-    parseStatus('Name:\tbwa\nUid:\t1000\t1000\t1000\t1000\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\nvoluntary_ctxt_switches:\t5\nnonvoluntary_ctxt_switches:\t2\n'),
+    parseStatus(
+      'Name:\tbwa\nUid:\t1000\t1000\t1000\t1000\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\nvoluntary_ctxt_switches:\t5\nnonvoluntary_ctxt_switches:\t2\n',
+    ),
     { uid: 1000, peakRssBytes: 2048 * 1024, rssBytes: 1024 * 1024, voluntaryCtxSwitches: 5, involuntaryCtxSwitches: 2 },
   );
-  assert.deepEqual(parseIo('rchar: 10\nwchar: 20\nsyscr: 1\nsyscw: 2\nread_bytes: 4096\nwrite_bytes: 8192\ncancelled_write_bytes: 0\n'), {
-    readBytes: 10,
-    writeBytes: 20,
-    storageReadBytes: 4096,
-    storageWriteBytes: 8192,
-  });
+  assert.deepEqual(
+    parseIo(
+      'rchar: 10\nwchar: 20\nsyscr: 1\nsyscw: 2\nread_bytes: 4096\nwrite_bytes: 8192\ncancelled_write_bytes: 0\n',
+    ),
+    {
+      readBytes: 10,
+      writeBytes: 20,
+      storageReadBytes: 4096,
+      storageWriteBytes: 8192,
+    },
+  );
   assert.deepEqual(parseCpuTimes('cpu  10 1 5 80 4 0 0 0 0 0\ncpu0 1 2 3 4\n'), { busyTicks: 16, totalTicks: 100 });
   assert.deepEqual(parseMeminfo('MemTotal:       1000 kB\nMemFree:  10 kB\nMemAvailable:    600 kB\n'), {
     totalBytes: 1000 * 1024,
     availableBytes: 600 * 1024,
   });
-  assert.deepEqual(parsePressure('some avg10=1.50 avg60=0 avg300=0 total=1\nfull avg10=0.25 avg60=0 avg300=0 total=1\n'), {
-    some10: 1.5,
-    full10: 0.25,
-  });
+  assert.deepEqual(
+    parsePressure('some avg10=1.50 avg60=0 avg300=0 total=1\nfull avg10=0.25 avg60=0 avg300=0 total=1\n'),
+    {
+      some10: 1.5,
+      full10: 0.25,
+    },
+  );
   assert.deepEqual(parsePressure('some avg10=3.00 avg60=0 avg300=0 total=1\n'), { some10: 3 });
   const netDev = `Inter-|   Receive                                                |  Transmit
  face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed

@@ -41,7 +41,10 @@ export function parseStat(text: string): PidStat | undefined {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return undefined;
-  const rest = text.slice(close + 2).trim().split(' ');
+  const rest = text
+    .slice(close + 2)
+    .trim()
+    .split(' ');
   // rest[0] is field 3.
   const f = (n: number) => Number(rest[n - 3] ?? 0);
   return {
@@ -148,7 +151,10 @@ export function readCmdline(pid: number | string, paths = defaultProcPaths): str
 export function readEnviron(pid: number | string, paths = defaultProcPaths): string[] | undefined {
   const text = read(`${paths.proc}/${pid}/environ`);
   if (text === undefined) return undefined;
-  return Buffer.from(text, 'latin1').toString('utf8').split('\0').filter((e) => e !== '');
+  return Buffer.from(text, 'latin1')
+    .toString('utf8')
+    .split('\0')
+    .filter((e) => e !== '');
 }
 
 function link(path: string): string | undefined {
@@ -267,7 +273,11 @@ export function parseNetDev(text: string): { recvBytes: number; sendBytes: numbe
     const colon = line.indexOf(':');
     if (colon < 0) continue;
     if (line.slice(0, colon).trim() === 'lo') continue;
-    const cols = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    const cols = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     recvBytes += cols[0] ?? 0;
     sendBytes += cols[8] ?? 0;
   }

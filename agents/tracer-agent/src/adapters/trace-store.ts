@@ -41,7 +41,8 @@ export function tracesKept(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.TRACER_TRACE_KEEP;
   if (raw === undefined || raw === '') return DEFAULT_TRACES_KEPT;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`TRACER_TRACE_KEEP must be a whole number >= 1, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`TRACER_TRACE_KEEP must be a whole number >= 1, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -55,7 +56,10 @@ export function slugify(name: string): string {
 
 /** `20251122T040312Z-<name>.jsonl`, with `-2`, `-3`... when that name is taken. */
 export function newTracePath(dir: string, name: string, at = new Date()): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
   const base = `${stamp}-${slugify(name)}`;
   for (let i = 1; ; i++) {
     const candidate = join(dir, `${base}${i === 1 ? '' : `-${i}`}.jsonl`);
@@ -119,7 +123,16 @@ export function listTraces(dir: string): TraceFileInfo[] {
       try {
         const st = statSync(path);
         const compressed = file.endsWith('.gz');
-        return [{ path, file, compressed, sizeBytes: st.size, modifiedMs: st.mtimeMs, writing: !compressed && isBeingWritten(path) }];
+        return [
+          {
+            path,
+            file,
+            compressed,
+            sizeBytes: st.size,
+            modifiedMs: st.mtimeMs,
+            writing: !compressed && isBeingWritten(path),
+          },
+        ];
       } catch {
         return [];
       }
@@ -135,7 +148,11 @@ export function latestTrace(dir: string): TraceFileInfo | undefined {
  * Compresses every plain trace but `current` and those still being written, then deletes
  * the oldest beyond `keep` (counting `current`).
  */
-export async function rotateTraces(dir: string, keep: number, current?: string): Promise<{ compressed: string[]; deleted: string[] }> {
+export async function rotateTraces(
+  dir: string,
+  keep: number,
+  current?: string,
+): Promise<{ compressed: string[]; deleted: string[] }> {
   const compressed: string[] = [];
   const deleted: string[] = [];
   for (const t of listTraces(dir)) {

@@ -88,7 +88,11 @@ const SECTION_TITLES: Record<AnomalyKind, string> = {
 };
 const SECTION_ORDER: AnomalyKind[] = ['running', 'killed', 'cancelled', 'timed-out', 'failed'];
 
-export function renderAnomalies(anomalies: readonly Anomaly[], table: ProcessTable, options: { all?: boolean } = {}): string {
+export function renderAnomalies(
+  anomalies: readonly Anomaly[],
+  table: ProcessTable,
+  options: { all?: boolean } = {},
+): string {
   const start = table.meta?.ts ?? table.firstTs ?? 0;
   if (anomalies.length === 0) {
     const hint = options.all ? '' : ' (--all adds failed and timed-out ones)';

@@ -31,7 +31,7 @@ test('keeps the root, its descendants and their records, and nothing else', () =
   assert.equal(keep(fork(11, 10)), true);
   assert.equal(keep(fork(12, 11)), true);
   assert.equal(keep(fork(20, 1)), false, 'a process outside the subtree');
-  assert.equal(keep(fork(21, 20)), false, "its child");
+  assert.equal(keep(fork(21, 20)), false, 'its child');
   assert.equal(keep(exit(11)), true);
   assert.equal(keep(exit(20)), false);
   assert.equal(keep({ type: 'oom.kill', ts: 3, victimPid: 12, constraint: 'memcg' }), true);

@@ -20,7 +20,8 @@ export function statusOf(node: ProcessNode): ProcessStatus {
   const exit = node.exit;
   if (!exit) return { kind: 'running' };
   if (node.oom) return { kind: 'oom' };
-  if (exit.signal !== null && exit.signal !== undefined) return { kind: 'signal', signal: exit.signal, coreDumped: exit.coreDumped };
+  if (exit.signal !== null && exit.signal !== undefined)
+    return { kind: 'signal', signal: exit.signal, coreDumped: exit.coreDumped };
   if (exit.exitCodeUnknown) return { kind: 'unknown' };
   return exit.exitCode === 0 ? { kind: 'ok' } : { kind: 'exit', code: exit.exitCode };
 }
@@ -30,9 +31,7 @@ export function statusOf(node: ProcessNode): ProcessStatus {
  * producer on purpose.
  */
 export function isFailure(status: ProcessStatus): boolean {
-  return (
-    status.kind === 'oom' || status.kind === 'exit' || (status.kind === 'signal' && status.signal !== SIGPIPE)
-  );
+  return status.kind === 'oom' || status.kind === 'exit' || (status.kind === 'signal' && status.signal !== SIGPIPE);
 }
 
 function severity(status: ProcessStatus): number {
@@ -204,7 +203,11 @@ export function groupRun(table: ProcessTable): RunGroup {
         if (list) list.push(p);
         else byLabel.set(label, [p]);
       }
-      const tools = [...byLabel.entries()].map(([label, procs]) => ({ label, processes: procs, agg: aggregate(procs, end) }));
+      const tools = [...byLabel.entries()].map(([label, procs]) => ({
+        label,
+        processes: procs,
+        agg: aggregate(procs, end),
+      }));
       tools.sort((a, b) => a.agg.startTs - b.agg.startTs);
       const firstExec = stepRoot.execCount > 0 ? stepRoot : processes.find((p) => p.execCount > 0);
       const label = firstExec ? (labels.get(firstExec.upid) ?? '?') : (labels.get(stepRoot.upid) ?? '?');

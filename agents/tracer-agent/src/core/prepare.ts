@@ -68,7 +68,11 @@ export function applyPolicy(record: SourceRecord): { record: SourceRecord; redac
       if (text.length <= LOG_TEXT_MAX_CHARS) return { record: { ...record, text }, redactions: kinds };
       const dropped = Buffer.byteLength(text.slice(LOG_TEXT_MAX_CHARS));
       return {
-        record: { ...record, text: text.slice(0, LOG_TEXT_MAX_CHARS), droppedBytes: (record.droppedBytes ?? 0) + dropped },
+        record: {
+          ...record,
+          text: text.slice(0, LOG_TEXT_MAX_CHARS),
+          droppedBytes: (record.droppedBytes ?? 0) + dropped,
+        },
         redactions: kinds,
       };
     }

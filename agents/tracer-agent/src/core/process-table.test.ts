@@ -22,7 +22,11 @@ test('builds the process tree with parent links, last exec, exits and the live s
   assert.equal(sort.oom?.constraint, 'memcg');
   assert.equal(sort.peakRssBytes, 505 << 20);
   assert.deepEqual([...t.live.keys()], [1006]);
-  assert.deepEqual(t.get(up(1003))!.stderrTail.slice(-1), ['ValueError: bad input'], 'the last partial line is flushed at exit');
+  assert.deepEqual(
+    t.get(up(1003))!.stderrTail.slice(-1),
+    ['ValueError: bad input'],
+    'the last partial line is flushed at exit',
+  );
   assert.equal(t.endTs(), t.stats!.ts);
 });
 
@@ -53,7 +57,18 @@ test('labels fork-only processes with their parent program, and groups run > ste
 
 test('a wrapper root around one command is seen through to that command', () => {
   const ev = (type: string, pid: number, ppid: number, argv?: string[]) =>
-    ({ type, ts: pid, pid, ppid, upid: up(pid), uid: 0, exe: argv?.[0] ?? '', argv, argvTruncated: false, cwd: '/' }) as never;
+    ({
+      type,
+      ts: pid,
+      pid,
+      ppid,
+      upid: up(pid),
+      uid: 0,
+      exe: argv?.[0] ?? '',
+      argv,
+      argvTruncated: false,
+      cwd: '/',
+    }) as never;
   const t = ProcessTable.from([
     { type: 'trace.start', ts: 0, command: ['time', 'bash', 'x.sh'], rootPid: 1, mode: 'bpf' } as never,
     ev('process.exec', 1, 0, ['time', 'bash', 'x.sh']),

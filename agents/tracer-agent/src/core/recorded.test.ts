@@ -12,7 +12,8 @@ test('both capture modes write the same core event types for the same script', (
   const proc = types('proc-script.jsonl');
   const bpf = types('bpf-script.jsonl');
   for (const t of proc) assert.ok(bpf.has(t), `${t} in both`);
-  for (const t of ['trace.start', 'host.info', 'process.exec', 'process.exit', 'agent.stats'] as const) assert.ok(proc.has(t));
+  for (const t of ['trace.start', 'host.info', 'process.exec', 'process.exit', 'agent.stats'] as const)
+    assert.ok(proc.has(t));
   assert.ok(bpf.has('log.chunk'), 'only BPF captures output');
 });
 

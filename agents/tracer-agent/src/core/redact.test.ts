@@ -33,7 +33,12 @@ const cases: Array<[string, string, string, string[]]> = [
     'Authorization: Bearer [REDACTED:authorization]',
     ['authorization'],
   ],
-  ['bare bearer token', 'curl -H "X: Bearer abcdefgh12345"', 'curl -H "X: Bearer [REDACTED:authorization]"', ['authorization']],
+  [
+    'bare bearer token',
+    'curl -H "X: Bearer abcdefgh12345"',
+    'curl -H "X: Bearer [REDACTED:authorization]"',
+    ['authorization'],
+  ],
   ['flag with =', '--password=hunter2 --threads=4', '--password=[REDACTED:password] --threads=4', ['password']],
   ['JSON secret', '{"api_key": "k-123", "n": 3}', '{"api_key": "[REDACTED:secret]", "n": 3}', ['secret']],
   ['GitHub token', 'token ghp_abcdefghijklmnopqrstuvwxyz0123456789', 'token [REDACTED:token]', ['token']],

@@ -30,7 +30,8 @@ const whole: Rule['replace'] = (kind) => redactionMarker(kind);
 /** Keeps every group but the last, which is the secret itself. */
 const keepPrefix: Rule['replace'] = (kind, ...groups) => `${groups.slice(0, -1).join('')}${redactionMarker(kind)}`;
 
-const SENSITIVE_KEY = String.raw`[A-Za-z0-9_.-]*(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_.-]*`;
+const SENSITIVE_KEY =
+  '[A-Za-z0-9_.-]*(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_.-]*';
 
 // Order matters: specific shapes first, so the generic key=value rule sees their markers.
 const RULES: Rule[] = [
@@ -47,7 +48,8 @@ const RULES: Rule[] = [
   },
   {
     kind: 'authorization',
-    pattern: /\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:(?:bearer|basic|token|digest|negotiate)\s+)?)([^\s"',;]+)/gi,
+    pattern:
+      /\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:(?:bearer|basic|token|digest|negotiate)\s+)?)([^\s"',;]+)/gi,
     replace: keepPrefix,
   },
   { kind: 'authorization', pattern: /\b(bearer\s+)([A-Za-z0-9\-._~+/]{8,}=*)/gi, replace: keepPrefix },
@@ -58,7 +60,8 @@ const RULES: Rule[] = [
   },
   {
     kind: 'aws-secret-key',
-    pattern: /\b((?:aws_?)?secret_?access_?key["']?\s*[:=]\s*["']?|aws_?secret["']?\s*[:=]\s*["']?)([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/gi,
+    pattern:
+      /\b((?:aws_?)?secret_?access_?key["']?\s*[:=]\s*["']?|aws_?secret["']?\s*[:=]\s*["']?)([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/gi,
     replace: keepPrefix,
   },
   {
@@ -71,7 +74,8 @@ const RULES: Rule[] = [
     kind: 'aws-secret-key',
     // A bare 40-character key: mixed case and digits, standing alone. Hex digests (git, sha1)
     // are single-case and do not match.
-    pattern: /(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g,
+    pattern:
+      /(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g,
     replace: whole,
   },
   {
@@ -82,7 +86,7 @@ const RULES: Rule[] = [
       String.raw`(${SENSITIVE_KEY}["']?\s*[:=]\s*["']?)(?!\[REDACTED:)(?![0-9]{1,10}(?:[\s"'&,;]|$))([^\s"'&,;]+)`,
       'gi',
     ),
-    replace: (kind, prefix = '', value = '') => `${prefix}${redactionMarker(kindOfKey(prefix, kind))}`,
+    replace: (kind, prefix = '') => `${prefix}${redactionMarker(kindOfKey(prefix, kind))}`,
   },
 ];
 
@@ -100,7 +104,10 @@ export function redactText(text: string): Redacted {
     rule.pattern.lastIndex = 0;
     out = out.replace(rule.pattern, (...args: unknown[]) => {
       // replace() passes (match, ...groups, offset, input[, namedGroups]).
-      const groups = args.slice(1, args.findIndex((a, i) => i > 0 && typeof a === 'number')) as string[];
+      const groups = args.slice(
+        1,
+        args.findIndex((a, i) => i > 0 && typeof a === 'number'),
+      ) as string[];
       const replaced = rule.replace(rule.kind, ...groups);
       const kind = /\[REDACTED:([a-z-]+)\]$/.exec(replaced)?.[1] as RedactionKind | undefined;
       kinds.push(kind ?? rule.kind);
@@ -111,7 +118,8 @@ export function redactText(text: string): Redacted {
 }
 
 /** Flags whose next argument is a secret (`--password hunter2`, `--token abc`). */
-const SECRET_FLAG = /^--?(?:password|passwd|passphrase|pass|pwd|token|auth-token|secret|client-secret|api-key|apikey|access-key|secret-key|private-key|credentials?)$/i;
+const SECRET_FLAG =
+  /^--?(?:password|passwd|passphrase|pass|pwd|token|auth-token|secret|client-secret|api-key|apikey|access-key|secret-key|private-key|credentials?)$/i;
 
 export function redactArgv(argv: readonly string[]): { argv: string[]; kinds: RedactionKind[] } {
   const kinds: RedactionKind[] = [];

@@ -10,7 +10,10 @@ test('the summary puts failures first, OOM kills before signals before exit code
   assert.match(text, /trace: \/t\/x\.jsonl, 37 events, dropped 0 in kernel and 0 in user space/);
   const failures = lines.indexOf('Failures (5)');
   assert.ok(failures > 0);
-  assert.match(lines[failures + 1]!, /^ {2}OOM kill +samtools sort +pid 1002 +step 2 +killed by the kernel \(cgroup memory limit\), limit 512 MiB, peak RSS 505 MiB$/);
+  assert.match(
+    lines[failures + 1]!,
+    /^ {2}OOM kill +samtools sort +pid 1002 +step 2 +killed by the kernel \(cgroup memory limit\), limit 512 MiB, peak RSS 505 MiB$/,
+  );
   assert.match(lines[failures + 2]!, /^ {2}SIGTERM +sleep +pid 1005/);
   assert.match(lines[failures + 3]!, /^ {2}exit 3 +python3 check\.py +pid 1003 +step 3/);
   assert.equal(lines[failures + 7], '      | ValueError: bad input');
@@ -30,7 +33,7 @@ test('the table is aligned: run, root, steps, and tools of multi-tool steps', ()
   assert.match(table[8]!, /^ {4}bash pipeline\.sh /);
   assert.match(table[11]!, /step 6 sleep .* - +running$/);
   // Every numeric column ends at the same offset.
-  const ends = table.slice(0, 12).map((l) => l.indexOf('procs') >= 0 ? l.indexOf('procs') + 5 : -1);
+  const ends = table.slice(0, 12).map((l) => (l.indexOf('procs') >= 0 ? l.indexOf('procs') + 5 : -1));
   assert.ok(ends[0]! > 0);
   for (const l of table.slice(1, 12)) assert.match(l.slice(0, ends[0]!), /\d$/);
   assert.match(text, /1 process was still running when the trace ended/);

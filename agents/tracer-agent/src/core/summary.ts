@@ -1,7 +1,15 @@
 // The summary `tracer run` prints: what a person reads at a glance after a run. Failures
 // first (OOM kills, signals, non-zero exits with their last stderr lines), then the
 // run > step > tool table, aligned, in human units.
-import { type Aggregate, aggregate, groupRun, isFailure, type ProcessStatus, type RunGroup, statusOf } from './grouping.ts';
+import {
+  type Aggregate,
+  aggregate,
+  groupRun,
+  isFailure,
+  type ProcessStatus,
+  type RunGroup,
+  statusOf,
+} from './grouping.ts';
 import type { ProcessNode, ProcessTable } from './process-table.ts';
 import { alignColumns, formatBytes, formatDuration, signalName } from './units.ts';
 
@@ -95,7 +103,11 @@ export function renderSummary(table: ProcessTable, options: SummaryOptions = {})
   lines.push('', ...renderTable(run, maxSteps));
 
   const running = run.agg.running;
-  if (running > 0) lines.push('', `${running} process${running === 1 ? ' was' : 'es were'} still running when the trace ended (tracer trace anomalies).`);
+  if (running > 0)
+    lines.push(
+      '',
+      `${running} process${running === 1 ? ' was' : 'es were'} still running when the trace ended (tracer trace anomalies).`,
+    );
   if (table.meta?.mode === 'proc') {
     lines.push(
       '',
@@ -113,9 +125,14 @@ function renderHeader(table: ProcessTable, run: RunGroup, tracePath?: string): s
     `tracer: ${title} -- ${rootStatus} after ${formatDuration(run.agg.wallNs)}, ${run.agg.processes} process${run.agg.processes === 1 ? '' : 'es'}, ${run.steps.length} step${run.steps.length === 1 ? '' : 's'}`,
     `  command: ${run.command.join(' ')}`,
   ];
-  if (meta) out.push(`  capture: ${meta.mode === 'bpf' ? 'eBPF' : '/proc sampling'}${meta.fallbackReason ? ` (${meta.fallbackReason})` : ''}`);
+  if (meta)
+    out.push(
+      `  capture: ${meta.mode === 'bpf' ? 'eBPF' : '/proc sampling'}${meta.fallbackReason ? ` (${meta.fallbackReason})` : ''}`,
+    );
   const stats = table.stats;
-  const tail = stats ? `, ${stats.eventsSent} events, dropped ${stats.droppedKernel} in kernel and ${stats.droppedUser} in user space` : '';
+  const tail = stats
+    ? `, ${stats.eventsSent} events, dropped ${stats.droppedKernel} in kernel and ${stats.droppedUser} in user space`
+    : '';
   if (tracePath) out.push(`  trace: ${tracePath}${tail}`);
   else if (stats) out.push(`  events: ${tail.slice(2)}`);
   return out;
@@ -123,7 +140,9 @@ function renderHeader(table: ProcessTable, run: RunGroup, tracePath?: string): s
 
 function failureDetail(node: ProcessNode, status: ProcessStatus): string {
   if (status.kind === 'oom' && node.oom) {
-    const parts = [`killed by the kernel (${node.oom.constraint === 'memcg' ? 'cgroup memory limit' : `${node.oom.constraint} OOM`})`];
+    const parts = [
+      `killed by the kernel (${node.oom.constraint === 'memcg' ? 'cgroup memory limit' : `${node.oom.constraint} OOM`})`,
+    ];
     if (node.oom.memoryLimitBytes !== undefined) parts.push(`limit ${formatBytes(node.oom.memoryLimitBytes)}`);
     parts.push(`peak RSS ${formatBytes(Math.max(node.peakRssBytes, node.oom.victimRssBytes ?? 0))}`);
     return parts.join(', ');

@@ -38,22 +38,91 @@ const WRAPPERS: Record<string, WrapperSyntax> = {
   'conda-run': w(['-n', '--name', '-p', '--prefix', '--cwd']),
 };
 
-const INTERPRETERS = /^(python[0-9.]*|pypy[0-9.]*|perl[0-9.]*|ruby[0-9.]*|Rscript|node|nodejs|php[0-9.]*|julia|lua[0-9.]*)$/;
+const INTERPRETERS =
+  /^(python[0-9.]*|pypy[0-9.]*|perl[0-9.]*|ruby[0-9.]*|Rscript|node|nodejs|php[0-9.]*|julia|lua[0-9.]*)$/;
 /** Options of interpreters that take a value (so their value is not mistaken for the script). */
 const INTERPRETER_VALUED = new Set(['-W', '-X', '-I', '-e', '-r', '--require', '--import']);
 
 const SUBCOMMAND_TOOLS = new Set([
-  'samtools', 'bcftools', 'bwa', 'bwa-mem2', 'bedtools', 'gatk', 'picard', 'fgbio', 'seqkit', 'csvtk', 'umi_tools',
-  'salmon', 'kallisto', 'cellranger', 'spaceranger', 'git', 'docker', 'podman', 'kubectl', 'aws', 'gsutil', 'gcloud',
-  'conda', 'mamba', 'micromamba', 'pip', 'pip3', 'nextflow', 'npm', 'pnpm', 'cargo', 'go', 'apt-get', 'dnf', 'yum',
+  'samtools',
+  'bcftools',
+  'bwa',
+  'bwa-mem2',
+  'bedtools',
+  'gatk',
+  'picard',
+  'fgbio',
+  'seqkit',
+  'csvtk',
+  'umi_tools',
+  'salmon',
+  'kallisto',
+  'cellranger',
+  'spaceranger',
+  'git',
+  'docker',
+  'podman',
+  'kubectl',
+  'aws',
+  'gsutil',
+  'gcloud',
+  'conda',
+  'mamba',
+  'micromamba',
+  'pip',
+  'pip3',
+  'nextflow',
+  'npm',
+  'pnpm',
+  'cargo',
+  'go',
+  'apt-get',
+  'dnf',
+  'yum',
 ]);
 const SUBCOMMAND = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 
 /** Shell words that are not the program a command runs. */
 const SKIPPED_COMMANDS = new Set([
-  'cd', 'export', 'set', 'unset', 'source', '.', ':', 'true', 'false', 'umask', 'ulimit', 'trap', 'shopt', 'alias',
-  'local', 'declare', 'typeset', 'readonly', 'wait', 'pushd', 'popd', 'for', 'case', 'esac', 'done', 'fi', 'return',
-  'exit', 'break', 'continue', 'shift', 'test', '[', '[[', 'sleep', 'echo', 'printf', 'read', 'kill',
+  'cd',
+  'export',
+  'set',
+  'unset',
+  'source',
+  '.',
+  ':',
+  'true',
+  'false',
+  'umask',
+  'ulimit',
+  'trap',
+  'shopt',
+  'alias',
+  'local',
+  'declare',
+  'typeset',
+  'readonly',
+  'wait',
+  'pushd',
+  'popd',
+  'for',
+  'case',
+  'esac',
+  'done',
+  'fi',
+  'return',
+  'exit',
+  'break',
+  'continue',
+  'shift',
+  'test',
+  '[',
+  '[[',
+  'sleep',
+  'echo',
+  'printf',
+  'read',
+  'kill',
 ]);
 /** Skipped words that are programs too: the label when nothing else runs. */
 const EXTERNAL_SKIPPED = new Set(['sleep', 'true', 'false', 'test', 'echo', 'printf', 'kill']);
@@ -85,7 +154,8 @@ function labelArgv(argv: readonly string[], depth: number): string | undefined {
 
   if (SHELLS.has(name)) return labelShell(name, argv, depth);
 
-  const wrapperKey = (name === 'conda' || name === 'mamba' || name === 'micromamba') && argv[1] === 'run' ? 'conda-run' : name;
+  const wrapperKey =
+    (name === 'conda' || name === 'mamba' || name === 'micromamba') && argv[1] === 'run' ? 'conda-run' : name;
   const wrapper = WRAPPERS[wrapperKey];
   if (wrapper) {
     const start = wrapperKey === 'conda-run' ? 2 : 1;
@@ -166,7 +236,10 @@ function labelInterpreter(name: string, argv: readonly string[]): string {
       const mod = argv[i + 1];
       return a === '-m' && mod ? `${name} -m ${mod}` : `${name} -c`;
     }
-    if (a === '-e' && (name.startsWith('perl') || name.startsWith('ruby') || name === 'Rscript' || name.startsWith('node'))) {
+    if (
+      a === '-e' &&
+      (name.startsWith('perl') || name.startsWith('ruby') || name === 'Rscript' || name.startsWith('node'))
+    ) {
       return `${name} -e`;
     }
     if (INTERPRETER_VALUED.has(a)) {
@@ -186,7 +259,9 @@ function labelJava(argv: readonly string[]): string {
       const jar = argv[i + 1];
       if (jar === undefined) return 'java';
       const sub = argv[i + 2];
-      return sub !== undefined && /^[A-Z][A-Za-z0-9]+$/.test(sub) ? `java ${basename(jar)} ${sub}` : `java ${basename(jar)}`;
+      return sub !== undefined && /^[A-Z][A-Za-z0-9]+$/.test(sub)
+        ? `java ${basename(jar)} ${sub}`
+        : `java ${basename(jar)}`;
     }
     if (a === '-cp' || a === '-classpath' || a === '--class-path' || a === '-p' || a === '--module-path') {
       i++;
@@ -204,7 +279,8 @@ function labelCommandString(script: string, depth: number): string | undefined {
   let fallback: string[] | undefined;
   for (const words of commands) {
     let cmd = dropRedirections(words);
-    while (cmd.length > 0 && (RESERVED_PREFIX.has(cmd[0]!) || /^[A-Za-z_][A-Za-z0-9_]*=/.test(cmd[0]!))) cmd = cmd.slice(1);
+    while (cmd.length > 0 && (RESERVED_PREFIX.has(cmd[0]!) || /^[A-Za-z_][A-Za-z0-9_]*=/.test(cmd[0]!)))
+      cmd = cmd.slice(1);
     const first = cmd[0];
     if (first === undefined || first.startsWith('$(') || first === 'function') continue;
     if (SKIPPED_COMMANDS.has(first)) {

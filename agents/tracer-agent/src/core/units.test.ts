@@ -31,5 +31,14 @@ test('signal names both ways', () => {
 });
 
 test('aligns columns, right-aligned where asked', () => {
-  assert.deepEqual(alignColumns([['a', '1', 'x'], ['bbb', '100', 'yy']], new Set([1])), ['a      1  x', 'bbb  100  yy']);
+  assert.deepEqual(
+    alignColumns(
+      [
+        ['a', '1', 'x'],
+        ['bbb', '100', 'yy'],
+      ],
+      new Set([1]),
+    ),
+    ['a      1  x', 'bbb  100  yy'],
+  );
 });

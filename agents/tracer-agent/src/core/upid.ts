@@ -7,7 +7,10 @@ export const NS_PER_TICK = 1e9 / USER_HZ;
 
 /** First 8 hex digits of /proc/sys/kernel/random/boot_id, the prefix of every upid. */
 export function bootIdPrefix(bootId: string): string {
-  const hex = bootId.trim().toLowerCase().replace(/[^0-9a-f]/g, '');
+  const hex = bootId
+    .trim()
+    .toLowerCase()
+    .replace(/[^0-9a-f]/g, '');
   if (hex.length < 8) throw new Error(`boot id ${JSON.stringify(bootId)} has fewer than 8 hex digits`);
   return hex.slice(0, 8);
 }

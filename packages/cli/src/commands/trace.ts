@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { alignColumns, findAnomalies, formatBytes, formatTimestamp, renderAnomalies } from '@tracer/tracer-agent/core';
 import {
   latestTrace,
   listTraces,
@@ -10,6 +9,7 @@ import {
   tracesDir,
   tracesKept,
 } from '@tracer/tracer-agent';
+import { alignColumns, findAnomalies, formatBytes, formatTimestamp, renderAnomalies } from '@tracer/tracer-agent/core';
 import type { Command } from 'commander';
 
 /** `tracer trace list|dump|anomalies`: read the traces `tracer run` wrote, after Inspect AI's `inspect trace`. */
@@ -65,7 +65,13 @@ gzip-compressed, the last $TRACER_TRACE_KEEP (default 10) kept.`,
           const s = r.start?.type === 'trace.start' ? r.start : undefined;
           const command = Array.isArray(s?.command) ? (s.command as string[]).join(' ') : '?';
           return [
-            `  ${s ? formatTimestamp(Number(s.ts)).replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '?'}`,
+            `  ${
+              s
+                ? formatTimestamp(Number(s.ts))
+                    .replace('T', ' ')
+                    .replace(/\.\d+Z$/, 'Z')
+                : '?'
+            }`,
             String(s?.mode ?? '?'),
             formatBytes(r.sizeBytes),
             r.writing ? 'writing' : '',
@@ -81,11 +87,17 @@ gzip-compressed, the last $TRACER_TRACE_KEEP (default 10) kept.`,
     .command('dump')
     .description('print a trace as a JSON array of events (plain or gzip-compressed)')
     .argument('[file]', 'trace file, or a name from `tracer trace list` (default: the most recent)')
-    .option('--filter <types>', 'only events whose type starts with one of these (comma-separated, e.g. process.exit,oom)')
+    .option(
+      '--filter <types>',
+      'only events whose type starts with one of these (comma-separated, e.g. process.exit,oom)',
+    )
     .action(async (file: string | undefined, opts: { filter?: string }) => {
       await fail(async () => {
         const path = resolveTrace(file);
-        const prefixes = opts.filter?.split(',').map((p) => p.trim()).filter(Boolean);
+        const prefixes = opts.filter
+          ?.split(',')
+          .map((p) => p.trim())
+          .filter(Boolean);
         let first = true;
         let bad = 0;
         await write('[');
@@ -117,14 +129,17 @@ gzip-compressed, the last $TRACER_TRACE_KEEP (default 10) kept.`,
         const path = resolveTrace(file);
         const { table, badLines, problems } = await loadTrace(path);
         for (const p of problems) process.stderr.write(`tracer trace anomalies: ${path} ${p}\n`);
-        if (badLines > problems.length) process.stderr.write(`tracer trace anomalies: ${badLines} invalid lines in all\n`);
+        if (badLines > problems.length)
+          process.stderr.write(`tracer trace anomalies: ${badLines} invalid lines in all\n`);
         const anomalies = findAnomalies(table, { all: opts.all ?? false });
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(anomalies, null, 2)}\n`);
           return;
         }
         const command = table.meta?.command.join(' ') ?? '?';
-        process.stdout.write(`Trace ${path}\n  ${command}\n\n${renderAnomalies(anomalies, table, { all: opts.all ?? false })}\n`);
+        process.stdout.write(
+          `Trace ${path}\n  ${command}\n\n${renderAnomalies(anomalies, table, { all: opts.all ?? false })}\n`,
+        );
       });
     });
 }
@@ -170,4 +185,3 @@ async function fail(body: () => Promise<void>): Promise<void> {
     process.exitCode = 1;
   }
 }
-
