@@ -64,38 +64,36 @@ export const ErrorEntry = Type.Object({
 export type ErrorEntry = Static<typeof ErrorEntry>;
 
 /** An insight's own fields; the `insight` event is these plus the envelope and `type`. */
-export const Insight = Type.Object(
-  {
-    /** Stable across updates: one problem is one id, re-sent as it evolves. */
-    id: Type.String({ minLength: 1, maxLength: 256 }),
-    kind: InsightKind,
-    severity: InsightSeverity,
-    state: InsightState,
-    /** The process it concerns; absent only for host-wide insights (idle_host, host pressure). */
-    pid: Type.Optional(Type.Integer({ minimum: 0 })),
-    /** Same format as `Upid` in schemas.ts. */
-    upid: Type.Optional(Type.String({ pattern: '^[0-9a-f]{8}-[0-9]+-[0-9]+$', maxLength: 64 })),
-    runId: Type.Optional(Type.String()),
-    stepId: Type.Optional(Type.String()),
-    taskId: Type.Optional(Type.String()),
-    tool: Type.Optional(Type.String()),
-    /** When the problem started and (once resolved or the process ended) stopped, ns since the epoch. */
-    startTs: Type.Integer({ minimum: 0 }),
-    endTs: Type.Optional(Type.Integer({ minimum: 0 })),
-    /** Root-cause category where one applies (failures). */
-    category: Type.Optional(RootCauseCategory),
-    confidence: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-    /** Line numbers in the process's captured output (see errorEntries for the stream). */
-    errorLines: Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 200 }),
-    errorEntries: Type.Optional(Type.Array(ErrorEntry, { maxItems: 200 })),
-    /** One short human sentence. */
-    summary: Type.String({ maxLength: 1024 }),
-    /** The measured numbers behind the insight (bytes, ns, ratios, counts, names). */
-    evidence: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String(), Type.Boolean(), Type.Null()])),
-    nextSteps: Type.Optional(Type.Array(Type.String({ maxLength: 1024 }), { maxItems: 20 })),
-    /** Set when an LLM wrote the explanation: which model and prompt version. */
-    model: Type.Optional(Type.String()),
-    promptVersion: Type.Optional(Type.String()),
-  },
-);
+export const Insight = Type.Object({
+  /** Stable across updates: one problem is one id, re-sent as it evolves. */
+  id: Type.String({ minLength: 1, maxLength: 256 }),
+  kind: InsightKind,
+  severity: InsightSeverity,
+  state: InsightState,
+  /** The process it concerns; absent only for host-wide insights (idle_host, host pressure). */
+  pid: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Same format as `Upid` in schemas.ts. */
+  upid: Type.Optional(Type.String({ pattern: '^[0-9a-f]{8}-[0-9]+-[0-9]+$', maxLength: 64 })),
+  runId: Type.Optional(Type.String()),
+  stepId: Type.Optional(Type.String()),
+  taskId: Type.Optional(Type.String()),
+  tool: Type.Optional(Type.String()),
+  /** When the problem started and (once resolved or the process ended) stopped, ns since the epoch. */
+  startTs: Type.Integer({ minimum: 0 }),
+  endTs: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Root-cause category where one applies (failures). */
+  category: Type.Optional(RootCauseCategory),
+  confidence: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  /** Line numbers in the process's captured output (see errorEntries for the stream). */
+  errorLines: Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 200 }),
+  errorEntries: Type.Optional(Type.Array(ErrorEntry, { maxItems: 200 })),
+  /** One short human sentence. */
+  summary: Type.String({ maxLength: 1024 }),
+  /** The measured numbers behind the insight (bytes, ns, ratios, counts, names). */
+  evidence: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String(), Type.Boolean(), Type.Null()])),
+  nextSteps: Type.Optional(Type.Array(Type.String({ maxLength: 1024 }), { maxItems: 20 })),
+  /** Set when an LLM wrote the explanation: which model and prompt version. */
+  model: Type.Optional(Type.String()),
+  promptVersion: Type.Optional(Type.String()),
+});
 export type Insight = Static<typeof Insight>;

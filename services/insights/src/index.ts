@@ -1,4 +1,5 @@
 // @tracer/insights: the core (pure) and the LLM adapter. The service runner (Kafka in,
 // PostgreSQL out) comes with the ingest issue.
+
+export { createLlmExplainer, type LlmConfig, type LlmExplainer, llmConfigFromEnv } from './adapters/llm.ts';
 export * from './core/index.ts';
-export { createLlmExplainer, llmConfigFromEnv, type LlmConfig, type LlmExplainer } from './adapters/llm.ts';

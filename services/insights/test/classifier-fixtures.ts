@@ -69,13 +69,19 @@ export function runCase(c: FixtureCase): CaseResult {
 /** Per-category pass table, Markdown. */
 export function passTable(results: CaseResult[]): string {
   const rows = ['| category | cases | category right | error lines right | both |', '|---|---:|---:|---:|---:|'];
-  let tc = 0, tcat = 0, tl = 0, tb = 0;
+  let tc = 0,
+    tcat = 0,
+    tl = 0,
+    tb = 0;
   for (const cat of rootCauseCategories) {
     const rs = results.filter((r) => r.case.category === cat);
     const c = rs.filter((r) => r.categoryOk).length;
     const l = rs.filter((r) => r.linesOk).length;
     const b = rs.filter((r) => r.categoryOk && r.linesOk).length;
-    tc += rs.length; tcat += c; tl += l; tb += b;
+    tc += rs.length;
+    tcat += c;
+    tl += l;
+    tb += b;
     rows.push(`| ${cat} | ${rs.length} | ${c} | ${l} | ${b} |`);
   }
   rows.push(`| **all** | ${tc} | ${tcat} | ${tl} | ${tb} |`);

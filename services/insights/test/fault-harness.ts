@@ -18,9 +18,13 @@ let availability: string | undefined | null = null;
 export function tracerRunUnavailable(): string | undefined {
   if (availability !== null) return availability;
   const out = join(mkdtempSync(join(tmpdir(), 'tracer-probe-')), 't.jsonl');
-  const r = spawnSync(tracer, ['run', '--out', out, '--', 'sh', '-c', 'echo hi'], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(tracer, ['run', '--out', out, '--', 'sh', '-c', 'echo hi'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (r.error) availability = `tracer run could not start: ${r.error.message}`;
-  else if (r.status !== 0) availability = `tracer run -- sh -c 'echo hi' exited ${r.status}: ${(r.stderr ?? '').slice(-400)}`;
+  else if (r.status !== 0)
+    availability = `tracer run -- sh -c 'echo hi' exited ${r.status}: ${(r.stderr ?? '').slice(-400)}`;
   else {
     try {
       readFileSync(out, 'utf8');
@@ -41,7 +45,10 @@ export interface TracedRun {
 }
 
 /** `tracer run --out FILE -- argv`, with `during` running while it runs (e.g. to release a stall). */
-export async function traceRun(argv: string[], o: { env?: Record<string, string>; during?: () => Promise<void>; timeoutMs?: number } = {}): Promise<TracedRun> {
+export async function traceRun(
+  argv: string[],
+  o: { env?: Record<string, string>; during?: () => Promise<void>; timeoutMs?: number } = {},
+): Promise<TracedRun> {
   const path = join(mkdtempSync(join(tmpdir(), 'tracer-fault-')), 'trace.jsonl');
   const child = spawn(tracer, ['run', '--sample-interval', '250', '--out', path, '--', ...argv], {
     env: { ...process.env, ...o.env },
@@ -65,7 +72,11 @@ export async function traceRun(argv: string[], o: { env?: Record<string, string>
 }
 
 /** Final insights and, for each id, the time of the replay slice in which it first appeared. */
-export function replay(events: readonly TelemetryEvent[], options: InsightsOptions = {}, sliceNs = 250e6): { insights: Insight[]; firstSeenTs: Map<string, number> } {
+export function replay(
+  events: readonly TelemetryEvent[],
+  options: InsightsOptions = {},
+  sliceNs = 250e6,
+): { insights: Insight[]; firstSeenTs: Map<string, number> } {
   const sorted = [...events].sort((a, b) => a.ts - b.ts);
   const state = createInsightsState();
   const firstSeenTs = new Map<string, number>();
@@ -73,7 +84,8 @@ export function replay(events: readonly TelemetryEvent[], options: InsightsOptio
   for (let t = (sorted[0]?.ts ?? 0) + sliceNs; i < sorted.length; t += sliceNs) {
     const batch: TelemetryEvent[] = [];
     while (i < sorted.length && sorted[i]!.ts < t) batch.push(sorted[i++]!);
-    for (const ins of stepInsights(state, batch, t, options).insights) if (!firstSeenTs.has(ins.id)) firstSeenTs.set(ins.id, t);
+    for (const ins of stepInsights(state, batch, t, options).insights)
+      if (!firstSeenTs.has(ins.id)) firstSeenTs.set(ins.id, t);
   }
   return { insights: [...state.insights.values()], firstSeenTs };
 }
@@ -84,5 +96,16 @@ export function pidOf(events: readonly TelemetryEvent[], match: (argv: string[])
 }
 
 export function describe(insights: Insight[]): string {
-  return JSON.stringify(insights.map((i) => ({ kind: i.kind, pid: i.pid, tool: i.tool, category: i.category, errorLines: i.errorLines, summary: i.summary })), null, 1);
+  return JSON.stringify(
+    insights.map((i) => ({
+      kind: i.kind,
+      pid: i.pid,
+      tool: i.tool,
+      category: i.category,
+      errorLines: i.errorLines,
+      summary: i.summary,
+    })),
+    null,
+    1,
+  );
 }

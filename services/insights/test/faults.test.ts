@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -31,7 +31,10 @@ function only(insights: Insight[], kind: string, pid: number | undefined): Insig
 
 function seenWithin(firstSeen: Map<string, number>, i: Insight, observableTs: number) {
   const seen = firstSeen.get(i.id)!;
-  assert.ok(seen - observableTs <= WITHIN_NS, `insight appeared ${((seen - observableTs) / S).toFixed(1)} s after the fault was observable`);
+  assert.ok(
+    seen - observableTs <= WITHIN_NS,
+    `insight appeared ${((seen - observableTs) / S).toFixed(1)} s after the fault was observable`,
+  );
 }
 
 function needsBpf(t: { skip: (m: string) => void }, run: TracedRun): boolean {
@@ -43,7 +46,10 @@ function needsBpf(t: { skip: (m: string) => void }, run: TracedRun): boolean {
 const opt = { skip: unavailable ? `tracer run is not available yet: ${unavailable}` : false } as const;
 
 test('OOM in a memory-limited cgroup: oom_kill on the exact victim, with the limit', opt, async (t) => {
-  const memCg = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => /:memory:/.test(l))?.split(':')[2];
+  const memCg = readFileSync('/proc/self/cgroup', 'utf8')
+    .split('\n')
+    .find((l) => /:memory:/.test(l))
+    ?.split(':')[2];
   const v1 = memCg !== undefined && existsSync(`/sys/fs/cgroup/memory${memCg}`);
   const base = v1 ? `/sys/fs/cgroup/memory${memCg}` : '/sys/fs/cgroup';
   if (!isRoot || !existsSync(base)) return t.skip('needs root and a memory cgroup');
@@ -91,14 +97,16 @@ test('a tool stalled reading a FIFO nobody writes: no_progress on the reader', o
 test('heavy I/O wait (an fsync storm): io_wait on the writer', opt, async (t) => {
   const options: InsightsOptions = { config: { defaults: { ioWait: { minNs: 1 * S, minShare: 0.2 } } } };
   const file = join(work, 'fsync.dat');
-  const run = await traceRun(['dd', 'if=/dev/zero', `of=${file}`, 'bs=4k', 'count=3000', 'oflag=dsync']);
+  const run = await traceRun(['dd', 'if=/dev/zero', `of=${file}`, 'bs=4k', 'count=5000', 'oflag=dsync']);
   if (needsBpf(t, run)) return;
   const writer = pidOf(run.events, (a) => a[0] === 'dd');
   const { insights } = replay(run.events, options);
   const exit = run.events.find((e) => e.type === 'process.exit' && e.pid === writer);
   if (insights.length === 0 && exit?.type === 'process.exit') {
     const share = (exit.ioWaitNs ?? 0) / Math.max(1, exit.durationNs ?? 1);
-    return t.skip(`this disk absorbed the fsync storm: I/O wait ${((exit.ioWaitNs ?? 0) / 1e6).toFixed(0)} ms, ${(share * 100).toFixed(0)}% of ${((exit.durationNs ?? 0) / 1e6).toFixed(0)} ms`);
+    return t.skip(
+      `this disk absorbed the fsync storm: I/O wait ${((exit.ioWaitNs ?? 0) / 1e6).toFixed(0)} ms, ${(share * 100).toFixed(0)}% of ${((exit.durationNs ?? 0) / 1e6).toFixed(0)} ms`,
+    );
   }
   const i = only(insights, 'io_wait', writer);
   assert.ok((i.evidence.share as number) >= 0.2);
@@ -116,7 +124,11 @@ test('network wait on a loopback server that accepts and never answers: network_
   const port = (server.address() as AddressInfo).port;
   const options: InsightsOptions = { config: { defaults: { networkWait: { minNs: 3 * S, minShare: 0.5 } } } };
   try {
-    const run = await traceRun(['bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${port}; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; read -r line <&3; exit 0`]);
+    const run = await traceRun([
+      'bash',
+      '-c',
+      `exec 3<>/dev/tcp/127.0.0.1/${port}; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; read -r line <&3; exit 0`,
+    ]);
     if (needsBpf(t, run)) return;
     const client = pidOf(run.events, (a) => a[0] === 'bash');
     const { insights, firstSeenTs } = replay(run.events, options);
@@ -132,7 +144,8 @@ test('network wait on a loopback server that accepts and never answers: network_
 test('ENOSPC on a small tmpfs: disk_full on the writer, with its error line', opt, async (t) => {
   const mnt = join(work, 'small');
   mkdirSync(mnt, { recursive: true });
-  if (!isRoot || spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt]).status !== 0) return t.skip('needs root to mount a tmpfs');
+  if (!isRoot || spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt]).status !== 0)
+    return t.skip('needs root to mount a tmpfs');
   try {
     // cp writes through its own descriptor: with dd of=FILE or a shell redirect, the data
     // itself goes to fd 1 and is captured as the process's stdout.
@@ -205,7 +218,8 @@ test('a clean run gives no insight at all', opt, async () => {
   const dir = join(work, 'clean');
   mkdirSync(dir, { recursive: true });
   const run = await traceRun([
-    'bash', '-c',
+    'bash',
+    '-c',
     `set -e; cd ${dir}; seq 1 20000 > n.txt; sort -rn n.txt | head -3 > top.txt; gzip -kf n.txt; gzip -t n.txt.gz; grep -q 99999 n.txt || true; ls -la > /dev/null; wc -l n.txt`,
   ]);
   assert.equal(run.status, 0, run.stderr);

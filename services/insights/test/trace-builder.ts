@@ -49,15 +49,43 @@ export function traceBuilder(start = T0) {
       if (!upids.has(pid)) upids.set(pid, `abcdef01-${pid}-${now - start + 1}`);
       const parent = o.ppid !== undefined ? upids.get(o.ppid) : undefined;
       push({
-        ...env(), type: 'process.exec', pid, upid: upid(pid), ppid: o.ppid ?? 1, ...(parent ? { parentUpid: parent } : {}),
-        uid: 1000, exe: o.exe ?? (argv[0]!.startsWith('/') ? argv[0] : `/usr/bin/${argv[0]}`), argv, argvTruncated: false, cwd: o.cwd ?? '/work',
+        ...env(),
+        type: 'process.exec',
+        pid,
+        upid: upid(pid),
+        ppid: o.ppid ?? 1,
+        ...(parent ? { parentUpid: parent } : {}),
+        uid: 1000,
+        exe: o.exe ?? (argv[0]!.startsWith('/') ? argv[0] : `/usr/bin/${argv[0]}`),
+        argv,
+        argvTruncated: false,
+        cwd: o.cwd ?? '/work',
       });
       return api;
     },
-    sample(pid: number, s: { cpuS?: number; rssBytes?: number; readBytes?: number; writeBytes?: number; ioWaitS?: number; netSendBytes?: number; netRecvBytes?: number; state?: string }) {
+    sample(
+      pid: number,
+      s: {
+        cpuS?: number;
+        rssBytes?: number;
+        readBytes?: number;
+        writeBytes?: number;
+        ioWaitS?: number;
+        netSendBytes?: number;
+        netRecvBytes?: number;
+        state?: string;
+      },
+    ) {
       push({
-        ...env(), type: 'process.sample', pid, upid: upid(pid), cpuNs: Math.round((s.cpuS ?? 0) * S), rssBytes: s.rssBytes ?? 1e6,
-        readBytes: s.readBytes ?? 0, writeBytes: s.writeBytes ?? 0, state: s.state ?? 'S',
+        ...env(),
+        type: 'process.sample',
+        pid,
+        upid: upid(pid),
+        cpuNs: Math.round((s.cpuS ?? 0) * S),
+        rssBytes: s.rssBytes ?? 1e6,
+        readBytes: s.readBytes ?? 0,
+        writeBytes: s.writeBytes ?? 0,
+        state: s.state ?? 'S',
         ...(s.ioWaitS !== undefined ? { ioWaitNs: Math.round(s.ioWaitS * S) } : {}),
         ...(s.netSendBytes !== undefined ? { netSendBytes: s.netSendBytes } : {}),
         ...(s.netRecvBytes !== undefined ? { netRecvBytes: s.netRecvBytes } : {}),
@@ -68,33 +96,86 @@ export function traceBuilder(start = T0) {
       push({ ...env(), type: 'log.chunk', pid, upid: upid(pid), stream, text });
       return api;
     },
-    exit(pid: number, o: { code?: number; signal?: number; coreDumped?: boolean; peakRssBytes?: number; cpuS?: number; ioWaitS?: number } = {}) {
+    exit(
+      pid: number,
+      o: {
+        code?: number;
+        signal?: number;
+        coreDumped?: boolean;
+        peakRssBytes?: number;
+        cpuS?: number;
+        ioWaitS?: number;
+      } = {},
+    ) {
       push({
-        ...env(), type: 'process.exit', pid, upid: upid(pid), exitCode: o.code ?? 0, signal: o.signal ?? null, coreDumped: o.coreDumped ?? false,
-        cpuUserNs: Math.round((o.cpuS ?? 0) * S), cpuSysNs: 0, peakRssBytes: o.peakRssBytes ?? 1e6, readBytes: 0, writeBytes: 0,
+        ...env(),
+        type: 'process.exit',
+        pid,
+        upid: upid(pid),
+        exitCode: o.code ?? 0,
+        signal: o.signal ?? null,
+        coreDumped: o.coreDumped ?? false,
+        cpuUserNs: Math.round((o.cpuS ?? 0) * S),
+        cpuSysNs: 0,
+        peakRssBytes: o.peakRssBytes ?? 1e6,
+        readBytes: 0,
+        writeBytes: 0,
         ...(o.ioWaitS !== undefined ? { ioWaitNs: Math.round(o.ioWaitS * S) } : {}),
       });
       return api;
     },
     oom(pid: number, o: { limit?: number; usage?: number; rss?: number; constraint?: 'memcg' | 'global' } = {}) {
       push({
-        ...env(), type: 'oom.kill', victimPid: pid, victimUpid: upid(pid), constraint: o.constraint ?? 'memcg',
-        ...(o.limit !== undefined ? { memoryLimitBytes: o.limit } : {}), ...(o.usage !== undefined ? { memoryUsageBytes: o.usage } : {}),
+        ...env(),
+        type: 'oom.kill',
+        victimPid: pid,
+        victimUpid: upid(pid),
+        constraint: o.constraint ?? 'memcg',
+        ...(o.limit !== undefined ? { memoryLimitBytes: o.limit } : {}),
+        ...(o.usage !== undefined ? { memoryUsageBytes: o.usage } : {}),
         ...(o.rss !== undefined ? { victimRssBytes: o.rss } : {}),
       });
       return api;
     },
-    syscallError(pid: number, syscall: string, errno: string, o: { path?: string; addr?: string; count?: number } = {}) {
-      push({ ...env(), type: 'syscall.error', pid, upid: upid(pid), syscall, errno, count: o.count ?? 1, ...(o.path ? { path: o.path } : {}), ...(o.addr ? { addr: o.addr } : {}) });
+    syscallError(
+      pid: number,
+      syscall: string,
+      errno: string,
+      o: { path?: string; addr?: string; count?: number } = {},
+    ) {
+      push({
+        ...env(),
+        type: 'syscall.error',
+        pid,
+        upid: upid(pid),
+        syscall,
+        errno,
+        count: o.count ?? 1,
+        ...(o.path ? { path: o.path } : {}),
+        ...(o.addr ? { addr: o.addr } : {}),
+      });
       return api;
     },
     fileOpen(pid: number, path: string, error?: string) {
       push({ ...env(), type: 'file.open', pid, upid: upid(pid), path, flags: 0, ...(error ? { error } : {}) });
       return api;
     },
-    host(o: { busy?: number; load1?: number; used?: number; avail?: number; memSome10?: number; cpuSome10?: number; ioSome10?: number }) {
+    host(o: {
+      busy?: number;
+      load1?: number;
+      used?: number;
+      avail?: number;
+      memSome10?: number;
+      cpuSome10?: number;
+      ioSome10?: number;
+    }) {
       push({
-        ...env(), type: 'host.sample', cpuBusyRatio: o.busy ?? 0.5, load1: o.load1 ?? 1, memoryUsedBytes: o.used ?? 4e9, memoryAvailableBytes: o.avail ?? 4e9,
+        ...env(),
+        type: 'host.sample',
+        cpuBusyRatio: o.busy ?? 0.5,
+        load1: o.load1 ?? 1,
+        memoryUsedBytes: o.used ?? 4e9,
+        memoryAvailableBytes: o.avail ?? 4e9,
         pressure: {
           ...(o.memSome10 !== undefined ? { memory: { some10: o.memSome10 } } : {}),
           ...(o.cpuSome10 !== undefined ? { cpu: { some10: o.cpuSome10 } } : {}),

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type EventType, isEventType, validateEvent } from '@tracer/events';
+import { createLlmExplainer, llmConfigFromEnv } from '@tracer/insights';
 import {
   describeCategory,
   type EngineInput,
@@ -9,7 +10,6 @@ import {
   prepareReports,
   renderReport,
 } from '@tracer/insights/core';
-import { createLlmExplainer, llmConfigFromEnv } from '@tracer/insights';
 import { latestTrace, readTrace, tracesDir } from '@tracer/tracer-agent';
 import { type Command, InvalidArgumentError } from 'commander';
 
@@ -59,19 +59,29 @@ async function readEvents(path: string): Promise<{ events: EngineInput[]; bad: n
 }
 
 function slug(s: string): string {
-  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'task';
+  return (
+    s
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'task'
+  );
 }
 
 /** `tracer report [TRACE]`: the failure report of a task, as Markdown and HTML. */
 export function registerReportCommand(program: Command): void {
   program
     .command('report')
-    .description('write the failure report of a traced task (root cause, next steps, error lines, marked log) as Markdown and HTML')
+    .description(
+      'write the failure report of a traced task (root cause, next steps, error lines, marked log) as Markdown and HTML',
+    )
     .argument('[trace]', 'trace file, or a name from `tracer trace list` (default: the most recent)')
     .option('--task <pid>', 'the process to report on (default: the first failure)', pidArg)
     .option('--all', 'one report per failure in the trace')
     .option('--out <dir>', 'folder to write the reports to', '.')
-    .option('--config <file>', 'JSON: { "config": detector settings per pipeline/step, "history": { step: [durations in ns] } }')
+    .option(
+      '--config <file>',
+      'JSON: { "config": detector settings per pipeline/step, "history": { step: [durations in ns] } }',
+    )
     .option('--no-llm', 'deterministic root cause only, even when an LLM is configured')
     .addHelpText(
       'after',
@@ -91,7 +101,12 @@ Examples:
         const path = resolveTrace(file);
         const { events, bad } = await readEvents(path);
         if (bad > 0) process.stderr.write(`tracer report: ${bad} invalid lines in ${path} skipped\n`);
-        const extra = opts.config ? (JSON.parse(readFileSync(opts.config, 'utf8')) as { config?: InsightsConfig; history?: Record<string, number[]> }) : {};
+        const extra = opts.config
+          ? (JSON.parse(readFileSync(opts.config, 'utf8')) as {
+              config?: InsightsConfig;
+              history?: Record<string, number[]>;
+            })
+          : {};
         const { reports, insights } = prepareReports(
           events,
           { ...(opts.task !== undefined ? { pid: opts.task } : {}), ...(opts.all ? { all: true } : {}) },
@@ -103,7 +118,12 @@ Examples:
           if (opts.task !== undefined) process.exitCode = 1;
           return;
         }
-        const env = { ...process.env, TRACER_LLM_CACHE_DIR: process.env.TRACER_LLM_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tracer', 'llm') };
+        const env = {
+          ...process.env,
+          TRACER_LLM_CACHE_DIR:
+            process.env.TRACER_LLM_CACHE_DIR ??
+            join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tracer', 'llm'),
+        };
         const llmConfig = opts.llm ? llmConfigFromEnv(env) : undefined;
         const llm = llmConfig ? createLlmExplainer(llmConfig) : undefined;
         mkdirSync(opts.out, { recursive: true });
@@ -111,10 +131,16 @@ Examples:
           let rootCause = r.rootCause;
           if (llm) {
             const answer = await llm.explain(r.packet, r.rootCause);
-            if (answer.via === 'fallback') process.stderr.write(`tracer report: LLM unavailable (${answer.error}); deterministic root cause used\n`);
+            if (answer.via === 'fallback')
+              process.stderr.write(`tracer report: LLM unavailable (${answer.error}); deterministic root cause used\n`);
             rootCause = answer.rootCause;
           }
-          const { markdown, html } = renderReport({ ...r, rootCause, tracePath: path, generatedAt: new Date().toISOString() });
+          const { markdown, html } = renderReport({
+            ...r,
+            rootCause,
+            tracePath: path,
+            generatedAt: new Date().toISOString(),
+          });
           const stem = join(opts.out, `tracer-report-${slug(r.packet.process.tool)}-${r.packet.process.pid}`);
           writeFileSync(`${stem}.md`, markdown);
           writeFileSync(`${stem}.html`, html);

@@ -25,7 +25,13 @@ function answerFor(body: Record<string, unknown>) {
     criticalIssue: 'samtools could not open its input BAM.',
     category: 'missing_input',
     confidence: 0.9,
-    rootCauses: [{ cause: 'sample1.bam does not exist in the work directory', likelihood: 0.9, evidence: [`stderr line ${l.line}`] }],
+    rootCauses: [
+      {
+        cause: 'sample1.bam does not exist in the work directory',
+        likelihood: 0.9,
+        evidence: [`stderr line ${l.line}`],
+      },
+    ],
     nextSteps: ['ls -l sample1.bam', 'rerun the alignment step'],
     errorEntries: [{ pid: l.pid, stream: l.stream, line: l.line, text: l.text }],
   };
@@ -39,7 +45,15 @@ const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     requests.push({ url: req.url, auth: req.headers.authorization, ...body });
     const reply = (content: string) => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: 'c1', object: 'chat.completion', created: 0, model: 'canned-1', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }] }));
+      res.end(
+        JSON.stringify({
+          id: 'c1',
+          object: 'chat.completion',
+          created: 0,
+          model: 'canned-1',
+          choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
+        }),
+      );
     };
     if (mode === 'http500') {
       res.writeHead(500, { 'content-type': 'application/json' });
@@ -57,14 +71,27 @@ after(() => {
 });
 
 function config(extra: Partial<LlmConfig> = {}): LlmConfig {
-  return { baseURL, model: 'canned-1', apiKey: 'test-key', timeoutMs: 1000, maxPromptTokens: 4000, maxAnswerTokens: 500, ...extra };
+  return {
+    baseURL,
+    model: 'canned-1',
+    apiKey: 'test-key',
+    timeoutMs: 1000,
+    maxPromptTokens: 4000,
+    maxAnswerTokens: 500,
+    ...extra,
+  };
 }
 
 function evidence(variant: string) {
   const t = traceBuilder();
-  t.at(0).exec(101, ['samtools', 'view', '-b', `${variant}.bam`])
-    .log(101, `[E::hts_open_format] Failed to open file "${variant}.bam" : No such file or directory\nsecret AKIAIOSFODNN7EXAMPLE\n`)
-    .at(1).exit(101, { code: 1 });
+  t.at(0)
+    .exec(101, ['samtools', 'view', '-b', `${variant}.bam`])
+    .log(
+      101,
+      `[E::hts_open_format] Failed to open file "${variant}.bam" : No such file or directory\nsecret AKIAIOSFODNN7EXAMPLE\n`,
+    )
+    .at(1)
+    .exit(101, { code: 1 });
   const { state, insights } = analyzeTraceState(t.events);
   return explainInsight(state, insights[0]!)!;
 }
@@ -73,7 +100,10 @@ test('config from the environment; no base URL means no LLM', () => {
   assert.equal(llmConfigFromEnv({}), undefined);
   const c = llmConfigFromEnv({ TRACER_LLM_BASE_URL: baseURL, TRACER_LLM_MODEL: 'm', TRACER_LLM_API_KEY: 'k' })!;
   assert.equal(c.model, 'm');
-  assert.throws(() => llmConfigFromEnv({ TRACER_LLM_BASE_URL: baseURL, TRACER_LLM_MODEL: 'm', TRACER_LLM_TIMEOUT_MS: 'soon' }), /TRACER_LLM_TIMEOUT_MS/);
+  assert.throws(
+    () => llmConfigFromEnv({ TRACER_LLM_BASE_URL: baseURL, TRACER_LLM_MODEL: 'm', TRACER_LLM_TIMEOUT_MS: 'soon' }),
+    /TRACER_LLM_TIMEOUT_MS/,
+  );
 });
 
 test('structured answer parsed, with model and prompt version; the prompt is the redacted packet and asks for the JSON schema', async () => {
@@ -88,7 +118,10 @@ test('structured answer parsed, with model and prompt version; the prompt is the
   assert.equal(r.rootCause.promptVersion, PROMPT_VERSION);
   assert.equal(r.rootCause.category, 'missing_input');
   assert.equal(r.rootCause.criticalIssue, 'samtools could not open its input BAM.');
-  assert.deepEqual(r.rootCause.errorEntries.map((e) => e.line), [1]);
+  assert.deepEqual(
+    r.rootCause.errorEntries.map((e) => e.line),
+    [1],
+  );
   const req = requests[0]!;
   assert.equal(req.url, '/v1/chat/completions');
   assert.equal(req.auth, 'Bearer test-key');
@@ -117,7 +150,11 @@ test('the same evidence is answered from the cache (memory, and a directory acro
   }
 });
 
-for (const [m, why] of [['slow', /timed out|timeout|abort/i], ['http500', /500|boom/], ['garbage', /JSON|Unexpected token/i]] as const) {
+for (const [m, why] of [
+  ['slow', /timed out|timeout|abort/i],
+  ['http500', /500|boom/],
+  ['garbage', /JSON|Unexpected token/i],
+] as const) {
   test(`${m}: falls back to the deterministic answer`, async () => {
     mode = m;
     const { packet, rootCause } = evidence(`f-${m}`);

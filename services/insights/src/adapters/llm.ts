@@ -63,7 +63,12 @@ export interface LlmExplainer {
 
 export function createLlmExplainer(config: LlmConfig): LlmExplainer {
   // Retries would multiply the timeout; one attempt, then the deterministic answer.
-  const client = new OpenAI({ baseURL: config.baseURL, apiKey: config.apiKey, timeout: config.timeoutMs, maxRetries: 0 });
+  const client = new OpenAI({
+    baseURL: config.baseURL,
+    apiKey: config.apiKey,
+    timeout: config.timeoutMs,
+    maxRetries: 0,
+  });
   const memory = new Map<string, RootCause>();
   const counts = { calls: 0, cacheHits: 0, fallbacks: 0 };
   const cacheKey = (hash: string) => `${config.model}:${PROMPT_VERSION}:${hash}`;
@@ -111,7 +116,14 @@ export function createLlmExplainer(config: LlmConfig): LlmExplainer {
               { role: 'system', content: prompt.system },
               { role: 'user', content: prompt.user },
             ],
-            response_format: { type: 'json_schema', json_schema: { name: 'root_cause', strict: true, schema: rootCauseJsonSchema as unknown as Record<string, unknown> } },
+            response_format: {
+              type: 'json_schema',
+              json_schema: {
+                name: 'root_cause',
+                strict: true,
+                schema: rootCauseJsonSchema as unknown as Record<string, unknown>,
+              },
+            },
           },
           { timeout: config.timeoutMs, signal: AbortSignal.timeout(config.timeoutMs) },
         );

@@ -14,7 +14,10 @@ export interface AnalyzeOptions extends InsightsOptions {
   now?: number;
 }
 
-export function analyzeTraceState(events: readonly EngineInput[], options: AnalyzeOptions = {}): { state: EngineState; insights: Insight[] } {
+export function analyzeTraceState(
+  events: readonly EngineInput[],
+  options: AnalyzeOptions = {},
+): { state: EngineState; insights: Insight[] } {
   const stepNs = options.stepNs ?? 1e9;
   const state = createInsightsState();
   let batch: EngineInput[] = [];
@@ -41,7 +44,10 @@ export function analyzeTrace(events: readonly EngineInput[], options: AnalyzeOpt
 }
 
 /** The evidence packet and deterministic root cause behind a failure insight. */
-export function explainInsight(state: EngineState, insight: Insight): { packet: EvidencePacket; rootCause: RootCause } | undefined {
+export function explainInsight(
+  state: EngineState,
+  insight: Insight,
+): { packet: EvidencePacket; rootCause: RootCause } | undefined {
   if (insight.pid === undefined) return undefined;
   const culprit = findProcess(state, insight.pid, insight.upid);
   if (!culprit) return undefined;

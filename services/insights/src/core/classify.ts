@@ -4,8 +4,8 @@
 // category wins if it is confident enough, else the answer is `unknown`.
 import { createHash } from 'node:crypto';
 import type { RootCauseCategory } from '@tracer/events';
-import { SIGKILL, SIGTERM, SIGXCPU, signalFromExitCode, signalName } from './exit-codes.ts';
 import type { EvidenceLine, EvidencePacket } from './evidence.ts';
+import { SIGKILL, SIGTERM, SIGXCPU, signalFromExitCode, signalName } from './exit-codes.ts';
 import { nextStepsFor } from './next-steps.ts';
 
 export interface ClassifierVote {
@@ -44,8 +44,18 @@ const MIN_CONFIDENCE = 0.35;
 
 /** Order used to break ties: the more specific and more actionable cause first. */
 const tieOrder: RootCauseCategory[] = [
-  'oom', 'java_heap', 'disk_full', 'time_limit', 'permission', 'network', 'missing_dependency',
-  'missing_input', 'corrupt_input', 'config_error', 'segfault', 'unknown',
+  'oom',
+  'java_heap',
+  'disk_full',
+  'time_limit',
+  'permission',
+  'network',
+  'missing_dependency',
+  'missing_input',
+  'corrupt_input',
+  'config_error',
+  'segfault',
+  'unknown',
 ];
 
 const GiB = 1024 ** 3;
@@ -66,8 +76,20 @@ export function formatDuration(ns: number): string {
 
 export function collectVotes(p: EvidencePacket): ClassifierVote[] {
   const votes: ClassifierVote[] = [];
-  const add = (category: RootCauseCategory, weight: number, evidence: string, source: ClassifierVote['source'], line?: EvidenceLine) =>
-    votes.push({ category, weight, evidence, source, ...(line ? { line: { pid: line.pid, stream: line.stream, line: line.line, text: line.text } } : {}) });
+  const add = (
+    category: RootCauseCategory,
+    weight: number,
+    evidence: string,
+    source: ClassifierVote['source'],
+    line?: EvidenceLine,
+  ) =>
+    votes.push({
+      category,
+      weight,
+      evidence,
+      source,
+      ...(line ? { line: { pid: line.pid, stream: line.stream, line: line.line, text: line.text } } : {}),
+    });
 
   if (p.oom) {
     const lim = p.oom.memoryLimitBytes !== undefined ? `, limit ${formatBytes(p.oom.memoryLimitBytes)}` : '';
@@ -79,27 +101,43 @@ export function collectVotes(p: EvidencePacket): ClassifierVote[] {
   const viaCode = exit && !exit.signal && sig !== undefined;
   const status = exit ? (exit.signal ? signalName(exit.signal) : `exit ${exit.code}`) : '';
   if (exit && !p.oom) {
-    if (sig === 11) add('segfault', 0.9, `${status}: segmentation fault${exit.coreDumped ? ', core dumped' : ''}`, 'signal');
+    if (sig === 11)
+      add('segfault', 0.9, `${status}: segmentation fault${exit.coreDumped ? ', core dumped' : ''}`, 'signal');
     else if (sig === 7) add('segfault', 0.7, `${status}: bus error`, 'signal');
     else if (sig === 8) add('segfault', 0.7, `${status}: arithmetic exception`, 'signal');
     else if (sig === 4) add('segfault', 0.6, `${status}: illegal instruction`, 'signal');
     else if (sig === 6) add('segfault', 0.45, `${status}: aborted`, 'signal');
     else if (sig === SIGXCPU) add('time_limit', 0.85, `${status}: CPU time limit`, 'signal');
-    else if (sig === 12 && viaCode) add('time_limit', 0.55, 'exit 140: how SGE/LSF report a run-time limit kill', 'exit');
+    else if (sig === 12 && viaCode)
+      add('time_limit', 0.55, 'exit 140: how SGE/LSF report a run-time limit kill', 'exit');
     else if (sig === SIGKILL || sig === SIGTERM) {
       const dur = p.process.durationNs;
       if (p.killedByTimeout) add('time_limit', 0.9, `${status} from timeout(1) (it exited 124)`, 'limit');
       else if (p.timeLimitNs && dur !== undefined && dur >= 0.95 * p.timeLimitNs) {
-        add('time_limit', 0.85, `${status} after ${formatDuration(dur)}, at the step's limit of ${formatDuration(p.timeLimitNs)}`, 'limit');
-      } else if (sig === SIGTERM) add('time_limit', 0.3, `${status}: schedulers send SIGTERM at a time limit or cancel`, 'signal');
+        add(
+          'time_limit',
+          0.85,
+          `${status} after ${formatDuration(dur)}, at the step's limit of ${formatDuration(p.timeLimitNs)}`,
+          'limit',
+        );
+      } else if (sig === SIGTERM)
+        add('time_limit', 0.3, `${status}: schedulers send SIGTERM at a time limit or cancel`, 'signal');
       if (sig === SIGKILL) {
         const mem = p.host?.memoryBytes;
-        if (mem && p.resources.peakRssBytes >= 0.85 * mem) add('oom', 0.6, `${status} with a peak RSS of ${formatBytes(p.resources.peakRssBytes)} on a ${formatBytes(mem)} host`, 'host');
-        if ((p.host?.maxMemorySome10 ?? 0) >= 30) add('oom', 0.35, `${status} while host memory pressure reached ${p.host!.maxMemorySome10}%`, 'host');
+        if (mem && p.resources.peakRssBytes >= 0.85 * mem)
+          add(
+            'oom',
+            0.6,
+            `${status} with a peak RSS of ${formatBytes(p.resources.peakRssBytes)} on a ${formatBytes(mem)} host`,
+            'host',
+          );
+        if ((p.host?.maxMemorySome10 ?? 0) >= 30)
+          add('oom', 0.35, `${status} while host memory pressure reached ${p.host!.maxMemorySome10}%`, 'host');
       }
     }
     if (!exit.signal) {
-      if (exit.code === 124 && /^timeout\b/.test(p.process.tool)) add('time_limit', 0.85, 'exit 124: timeout(1) killed the command', 'exit');
+      if (exit.code === 124 && /^timeout\b/.test(p.process.tool))
+        add('time_limit', 0.85, 'exit 124: timeout(1) killed the command', 'exit');
       else if (exit.code === 127) add('missing_dependency', 0.75, 'exit 127: command not found', 'exit');
       else if (exit.code === 126) add('permission', 0.5, 'exit 126: command found but not executable', 'exit');
       else if (exit.code === 2) add('config_error', 0.25, 'exit 2: commonly a usage error', 'exit');
@@ -111,10 +149,19 @@ export function collectVotes(p: EvidencePacket): ClassifierVote[] {
     const own = l.own ?? true;
     // A wrapper repeating the failure adds less than the failing process saying it.
     const weight = own ? l.weight : l.weight * 0.85;
-    add(l.category, weight, `${l.stream} line ${l.line}${own ? '' : ` of pid ${l.pid}`}: ${truncate(l.text, 160)}`, 'log', l);
+    add(
+      l.category,
+      weight,
+      `${l.stream} line ${l.line}${own ? '' : ` of pid ${l.pid}`}: ${truncate(l.text, 160)}`,
+      'log',
+      l,
+    );
   }
 
-  for (const e of [...p.syscallErrors, ...p.failedOpens.map((o) => ({ pid: o.pid, syscall: 'open', errno: o.error, count: o.count, path: o.path }))]) {
+  for (const e of [
+    ...p.syscallErrors,
+    ...p.failedOpens.map((o) => ({ pid: o.pid, syscall: 'open', errno: o.error, count: o.count, path: o.path })),
+  ]) {
     const what = `${e.syscall} ${e.errno}${'path' in e && e.path ? ` ${e.path}` : ''}${'addr' in e && e.addr ? ` ${e.addr}` : ''}${e.count > 1 ? ` (x${e.count})` : ''}`;
     switch (e.errno) {
       case 'ENOSPC':
@@ -167,9 +214,19 @@ export function classifyEvidence(p: EvidencePacket): Classification {
   scored.sort((a, b) => b.confidence - a.confidence || tieOrder.indexOf(a.category) - tieOrder.indexOf(b.category));
   const top = scored[0];
   if (!top || top.confidence < MIN_CONFIDENCE) {
-    return { category: 'unknown', confidence: top ? 1 - top.confidence : 0.5, votes: top?.votes ?? [], alternatives: scored.slice(0, 3) };
+    return {
+      category: 'unknown',
+      confidence: top ? 1 - top.confidence : 0.5,
+      votes: top?.votes ?? [],
+      alternatives: scored.slice(0, 3),
+    };
   }
-  return { category: top.category, confidence: round(top.confidence), votes: top.votes, alternatives: scored.slice(1, 4).map((s) => ({ ...s, confidence: round(s.confidence) })) };
+  return {
+    category: top.category,
+    confidence: round(top.confidence),
+    votes: top.votes,
+    alternatives: scored.slice(1, 4).map((s) => ({ ...s, confidence: round(s.confidence) })),
+  };
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
@@ -224,11 +281,21 @@ export function explainDeterministic(p: EvidencePacket, c: Classification = clas
       : `${who} ${describeCategory(c.category)}${decisive ? `: ${decisive.evidence}` : ''}.`;
   const causes: RootCause['causes'] = [];
   if (c.category !== 'unknown') {
-    causes.push({ cause: describeCategory(c.category), category: c.category, confidence: c.confidence, evidence: c.votes.slice(0, 5).map((v) => v.evidence) });
+    causes.push({
+      cause: describeCategory(c.category),
+      category: c.category,
+      confidence: c.confidence,
+      evidence: c.votes.slice(0, 5).map((v) => v.evidence),
+    });
   }
   for (const alt of c.alternatives) {
     if (alt.category === c.category || alt.confidence < 0.2) continue;
-    causes.push({ cause: describeCategory(alt.category), category: alt.category, confidence: alt.confidence, evidence: alt.votes.slice(0, 3).map((v) => v.evidence) });
+    causes.push({
+      cause: describeCategory(alt.category),
+      category: alt.category,
+      confidence: alt.confidence,
+      evidence: alt.votes.slice(0, 3).map((v) => v.evidence),
+    });
   }
   const seen = new Set<string>();
   const entries: RootCause['errorEntries'] = [];

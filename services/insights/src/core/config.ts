@@ -90,7 +90,11 @@ function merge(base: DetectorSettings, over: SettingsOverride | undefined): Dete
 }
 
 /** The settings for one process: defaults, then its pipeline's, then its step's. */
-export function resolveSettings(config: InsightsConfig | undefined, pipeline?: string, step?: string): DetectorSettings {
+export function resolveSettings(
+  config: InsightsConfig | undefined,
+  pipeline?: string,
+  step?: string,
+): DetectorSettings {
   let out = merge(defaultSettings, config?.defaults);
   if (pipeline) out = merge(out, config?.pipelines?.[pipeline]);
   if (step) out = merge(out, config?.steps?.[step]);

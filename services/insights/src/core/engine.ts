@@ -113,7 +113,11 @@ function handle(ctx: DetectorContext, ev: EngineInput): void {
   switch (ev.type) {
     case 'trace.start': {
       const t = ev as Extract<TelemetryEvent, { type: 'trace.start' }>;
-      state.trace = { ...(t.pipeline ? { pipeline: t.pipeline } : {}), ...(t.run ? { run: t.run } : {}), ...(t.rootPid ? { rootPid: t.rootPid } : {}) };
+      state.trace = {
+        ...(t.pipeline ? { pipeline: t.pipeline } : {}),
+        ...(t.run ? { run: t.run } : {}),
+        ...(t.rootPid ? { rootPid: t.rootPid } : {}),
+      };
       return;
     }
     case 'host.info': {
@@ -153,7 +157,8 @@ function handle(ctx: DetectorContext, ev: EngineInput): void {
       onSyscallError(p, e);
       state.touched.add(p.key);
       if (e.errno === 'ENOSPC' || e.errno === 'EDQUOT') onDiskFullSeen(ctx, p, e.firstTs ?? e.ts);
-      if (['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET'].includes(e.errno)) p.lastNetTs ??= e.ts;
+      if (['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET'].includes(e.errno))
+        p.lastNetTs ??= e.ts;
       return;
     }
     case 'file.open': {
@@ -188,14 +193,18 @@ function handle(ctx: DetectorContext, ev: EngineInput): void {
       const h = ev as HostSample;
       const alive = [...state.processes.values()].filter(isAlive);
       for (const p of alive) {
-        const seen = (p.hostSeen ??= {});
+        p.hostSeen ??= {};
+        const seen = p.hostSeen;
         const mem = h.pressure?.memory?.some10;
         const cpu = h.pressure?.cpu?.some10;
         const io = h.pressure?.io?.some10;
         if (mem !== undefined) seen.maxMemorySome10 = Math.max(seen.maxMemorySome10 ?? 0, mem);
         if (cpu !== undefined) seen.maxCpuSome10 = Math.max(seen.maxCpuSome10 ?? 0, cpu);
         if (io !== undefined) seen.maxIoSome10 = Math.max(seen.maxIoSome10 ?? 0, io);
-        seen.minMemoryAvailableBytes = Math.min(seen.minMemoryAvailableBytes ?? Number.MAX_SAFE_INTEGER, h.memoryAvailableBytes);
+        seen.minMemoryAvailableBytes = Math.min(
+          seen.minMemoryAvailableBytes ?? Number.MAX_SAFE_INTEGER,
+          h.memoryAvailableBytes,
+        );
       }
       const settings = resolveSettings(ctx.options.config, state.trace.pipeline);
       detectMemoryPressure(ctx, h, alive, settings);
@@ -210,7 +219,8 @@ function handle(ctx: DetectorContext, ev: EngineInput): void {
 
 function countDiskFull(p: ProcessRecord): number {
   let n = 0;
-  for (const s of [p.streams.stderr, p.streams.stdout]) for (const f of s?.findings ?? []) if (f.category === 'disk_full') n += f.count;
+  for (const s of [p.streams.stderr, p.streams.stdout])
+    for (const f of s?.findings ?? []) if (f.category === 'disk_full') n += f.count;
   return n;
 }
 

@@ -47,7 +47,14 @@ export interface EvidencePacket {
     netSendBytes?: number;
     netRecvBytes?: number;
   };
-  host?: { cpus?: number; memoryBytes?: number; maxMemorySome10?: number; maxCpuSome10?: number; maxIoSome10?: number; minMemoryAvailableBytes?: number };
+  host?: {
+    cpus?: number;
+    memoryBytes?: number;
+    maxMemorySome10?: number;
+    maxCpuSome10?: number;
+    maxIoSome10?: number;
+    minMemoryAvailableBytes?: number;
+  };
   syscallErrors: Array<{ pid: number; syscall: string; errno: string; count: number; path?: string; addr?: string }>;
   failedOpens: Array<{ pid: number; path: string; error: string; count: number }>;
   /** Configured time limit of the step, when known. */
@@ -82,13 +89,34 @@ export function isNoisePath(path: string | undefined): boolean {
   return path !== undefined && noisePath.some((re) => re.test(path));
 }
 
-const fileSyscalls = /^(?:open|openat|openat2|creat|stat|lstat|newfstatat|statx|access|faccessat2?|readlink|readlinkat|truncate|ftruncate|mkdir|mkdirat|rename|renameat2?|unlink|unlinkat|write|pwrite64|writev|fsync|fdatasync|fallocate|link|linkat|symlink|symlinkat|chdir)$/;
+const fileSyscalls =
+  /^(?:open|openat|openat2|creat|stat|lstat|newfstatat|statx|access|faccessat2?|readlink|readlinkat|truncate|ftruncate|mkdir|mkdirat|rename|renameat2?|unlink|unlinkat|write|pwrite64|writev|fsync|fdatasync|fallocate|link|linkat|symlink|symlinkat|chdir)$/;
 
 /** Keeps the failed calls that can explain a failure. */
 export function relevantSyscallError(e: { syscall: string; errno: string; path?: string; addr?: string }): boolean {
-  if (['ENOSPC', 'EDQUOT', 'EROFS', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EMFILE', 'ENFILE'].includes(e.errno)) return true;
+  if (
+    [
+      'ENOSPC',
+      'EDQUOT',
+      'EROFS',
+      'ECONNREFUSED',
+      'ETIMEDOUT',
+      'EHOSTUNREACH',
+      'ENETUNREACH',
+      'ECONNRESET',
+      'EMFILE',
+      'ENFILE',
+    ].includes(e.errno)
+  )
+    return true;
   if (e.errno === 'ENOMEM') return true;
-  if (e.errno === 'ENOENT' || e.errno === 'EACCES' || e.errno === 'EPERM' || e.errno === 'ENOTDIR' || e.errno === 'EISDIR') {
+  if (
+    e.errno === 'ENOENT' ||
+    e.errno === 'EACCES' ||
+    e.errno === 'EPERM' ||
+    e.errno === 'ENOTDIR' ||
+    e.errno === 'EISDIR'
+  ) {
     if (e.syscall === 'execve' || e.syscall === 'execveat') return false;
     if (!e.path || isNoisePath(e.path)) return false;
     return fileSyscalls.test(e.syscall) || e.syscall.startsWith('open');
@@ -132,7 +160,11 @@ function boundArgv(argv: string[]): string[] {
  * The packet for `culprit`, the process that failed first; `reported` is the process whose
  * failure surfaced (the culprit or an ancestor that passed its status on).
  */
-export function buildEvidencePacket(state: EngineState, culprit: ProcessRecord, reported?: ProcessRecord): EvidencePacket {
+export function buildEvidencePacket(
+  state: EngineState,
+  culprit: ProcessRecord,
+  reported?: ProcessRecord,
+): EvidencePacket {
   const chain = ancestorsUpTo(state, culprit, reported ?? culprit);
   const related = [...chain, ...descendants(state, culprit)];
   const errorLines: EvidenceLine[] = [];
@@ -142,7 +174,12 @@ export function buildEvidencePacket(state: EngineState, culprit: ProcessRecord, 
       if (!s) continue;
       for (const f of s.findings) {
         errorLines.push({
-          pid: p.pid, stream, line: f.line, text: f.text, level: f.level, count: f.count,
+          pid: p.pid,
+          stream,
+          line: f.line,
+          text: f.text,
+          level: f.level,
+          count: f.count,
           ...(f.category ? { category: f.category, weight: f.weight } : {}),
           own: p.key === culprit.key,
         });
@@ -151,19 +188,32 @@ export function buildEvidencePacket(state: EngineState, culprit: ProcessRecord, 
   }
   // Errors before warnings, then the failing process's own lines, then the heaviest causes.
   errorLines.sort((a, b) => rank(b) - rank(a));
-  const keptLines = errorLines.slice(0, MAX_ERROR_LINES).sort((a, b) => (a.pid - b.pid) || (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.line - b.line));
+  const keptLines = errorLines
+    .slice(0, MAX_ERROR_LINES)
+    .sort((a, b) => a.pid - b.pid || (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.line - b.line));
 
   const tailSource = culprit.streams.stderr?.tail.length ? 'stderr' : 'stdout';
-  const logTail: EvidenceLine[] = (culprit.streams[tailSource]?.tail ?? []).slice(-MAX_TAIL).map((t) => ({ pid: culprit.pid, stream: tailSource, line: t.line, text: t.text }));
+  const logTail: EvidenceLine[] = (culprit.streams[tailSource]?.tail ?? [])
+    .slice(-MAX_TAIL)
+    .map((t) => ({ pid: culprit.pid, stream: tailSource, line: t.line, text: t.text }));
 
   const syscallErrors: EvidencePacket['syscallErrors'] = [];
   const failedOpens: EvidencePacket['failedOpens'] = [];
   for (const p of related) {
     for (const e of p.syscallErrors) {
-      if (relevantSyscallError(e)) syscallErrors.push({ pid: p.pid, syscall: e.syscall, errno: e.errno, count: e.count, ...(e.path ? { path: e.path } : {}), ...(e.addr ? { addr: e.addr } : {}) });
+      if (relevantSyscallError(e))
+        syscallErrors.push({
+          pid: p.pid,
+          syscall: e.syscall,
+          errno: e.errno,
+          count: e.count,
+          ...(e.path ? { path: e.path } : {}),
+          ...(e.addr ? { addr: e.addr } : {}),
+        });
     }
     for (const o of p.failedOpens) {
-      if (relevantSyscallError({ syscall: 'openat', errno: o.error, path: o.path })) failedOpens.push({ pid: p.pid, path: o.path, error: o.error, count: o.count });
+      if (relevantSyscallError({ syscall: 'openat', errno: o.error, path: o.path }))
+        failedOpens.push({ pid: p.pid, path: o.path, error: o.error, count: o.count });
     }
   }
 
@@ -178,7 +228,9 @@ export function buildEvidencePacket(state: EngineState, culprit: ProcessRecord, 
       argv: boundArgv(culprit.argv),
       cwd: culprit.cwd,
       startTs: culprit.startTs,
-      ...(culprit.endTs !== undefined ? { endTs: culprit.endTs, durationNs: Math.max(0, culprit.endTs - culprit.startTs) } : {}),
+      ...(culprit.endTs !== undefined
+        ? { endTs: culprit.endTs, durationNs: Math.max(0, culprit.endTs - culprit.startTs) }
+        : {}),
     },
     ...(culprit.task ? { task: culprit.task } : {}),
     ...(exit
@@ -192,7 +244,11 @@ export function buildEvidencePacket(state: EngineState, culprit: ProcessRecord, 
           },
         }
       : {}),
-    chain: chain.map((p) => ({ pid: p.pid, tool: p.tool, ...(p.exit ? { exitCode: p.exit.code, signal: p.exit.signal } : {}) })),
+    chain: chain.map((p) => ({
+      pid: p.pid,
+      tool: p.tool,
+      ...(p.exit ? { exitCode: p.exit.code, signal: p.exit.signal } : {}),
+    })),
     ...(culprit.oom
       ? {
           oom: {
@@ -229,7 +285,8 @@ export function buildEvidencePacket(state: EngineState, culprit: ProcessRecord, 
     };
   }
   if (culprit.settings.timeLimit.limitNs) packet.timeLimitNs = culprit.settings.timeLimit.limitNs;
-  if (chain.some((p) => p.key !== culprit.key && p.exit?.code === 124 && /^timeout\b/.test(p.tool))) packet.killedByTimeout = true;
+  if (chain.some((p) => p.key !== culprit.key && p.exit?.code === 124 && /^timeout\b/.test(p.tool)))
+    packet.killedByTimeout = true;
   return packet;
 }
 

@@ -6,13 +6,13 @@
 // reported at once.
 import type { InsightKind } from '@tracer/events';
 import { classifyEvidence, describeCategory, explainDeterministic, type RootCause } from './classify.ts';
-import { buildEvidencePacket } from './evidence.ts';
-import { crashSignals, SIGPIPE, SIGXCPU } from './exit-codes.ts';
-import { failureId, oomEvidence, oomSummary } from './detectors/oom-kill.ts';
 import { diskFullEvidence } from './detectors/disk-full.ts';
 import { nonzeroExitSummary } from './detectors/nonzero-exit.ts';
+import { failureId, oomEvidence, oomSummary } from './detectors/oom-kill.ts';
 import { signalSummary } from './detectors/signal.ts';
 import { timeLimitSummary } from './detectors/time-limit.ts';
+import { buildEvidencePacket } from './evidence.ts';
+import { crashSignals, SIGPIPE, SIGXCPU } from './exit-codes.ts';
 import { failed } from './processes.ts';
 import type { DetectorContext, EngineState, InsightDraft, ProcessRecord } from './types.ts';
 
@@ -21,7 +21,10 @@ function statusAsCode(p: ProcessRecord): number {
 }
 
 function ownErrorLines(p: ProcessRecord): number {
-  return (p.streams.stderr?.findings ?? []).filter((f) => f.level === 'error').length + (p.streams.stdout?.findings ?? []).filter((f) => f.level === 'error').length;
+  return (
+    (p.streams.stderr?.findings ?? []).filter((f) => f.level === 'error').length +
+    (p.streams.stdout?.findings ?? []).filter((f) => f.level === 'error').length
+  );
 }
 
 /** The deepest failed process whose status `p` passed on. */
@@ -30,13 +33,18 @@ export function findCulprit(state: EngineState, p: ProcessRecord): ProcessRecord
   for (let depth = 0; depth < 64; depth++) {
     const kids = cur.children
       .map((k) => state.processes.get(k))
-      .filter((c): c is ProcessRecord => c !== undefined && failed(c) && (cur.endTs === undefined || (c.endTs ?? 0) <= cur.endTs));
+      .filter(
+        (c): c is ProcessRecord =>
+          c !== undefined && failed(c) && (cur.endTs === undefined || (c.endTs ?? 0) <= cur.endTs),
+      );
     if (kids.length === 0) break;
     // A reader that went away kills its writer with SIGPIPE: a consequence, not a cause.
     const real = kids.filter((c) => c.exit!.signal !== SIGPIPE && c.exit!.code !== 128 + SIGPIPE);
     const pool = real.length ? real : kids;
     const byEnd = (a: ProcessRecord, b: ProcessRecord) => (b.endTs ?? 0) - (a.endTs ?? 0);
-    const passedOn = cur.exit ? pool.filter((c) => statusAsCode(c) === statusAsCode(cur) || (c.oom && cur.exit!.code === 137)).sort(byEnd) : [];
+    const passedOn = cur.exit
+      ? pool.filter((c) => statusAsCode(c) === statusAsCode(cur) || (c.oom && cur.exit!.code === 137)).sort(byEnd)
+      : [];
     if (passedOn[0]) {
       cur = passedOn[0];
       continue;
@@ -57,7 +65,9 @@ function isReportPoint(state: EngineState, p: ProcessRecord): boolean {
 /** Called at every exit. */
 export function onFailureExit(ctx: DetectorContext, p: ProcessRecord): void {
   if (!failed(p)) return;
-  const crash = (p.exit!.signal !== null && (crashSignals.has(p.exit!.signal) || p.exit!.signal === SIGXCPU)) || p.oom !== undefined;
+  const crash =
+    (p.exit!.signal !== null && (crashSignals.has(p.exit!.signal) || p.exit!.signal === SIGXCPU)) ||
+    p.oom !== undefined;
   if (crash || isReportPoint(ctx.state, p) || ctx.state.failureOf.has(p.key)) reportFailure(ctx, p);
 }
 
@@ -78,11 +88,20 @@ export function reportFailure(ctx: DetectorContext, reported: ProcessRecord): Ro
   else if (culprit.exit?.signal) kind = 'signal';
   else kind = 'nonzero_exit';
   const s = culprit.settings;
-  const enabled = { oom_kill: s.oomKill, disk_full: s.diskFull, time_limit: s.timeLimit, signal: s.signal, nonzero_exit: s.nonzeroExit } as Record<string, { enabled: boolean }>;
+  const enabled = {
+    oom_kill: s.oomKill,
+    disk_full: s.diskFull,
+    time_limit: s.timeLimit,
+    signal: s.signal,
+    nonzero_exit: s.nonzeroExit,
+  } as Record<string, { enabled: boolean }>;
   const switchOf = enabled[kind];
   if (switchOf && !switchOf.enabled) return undefined;
 
-  const cause = rc.category === 'unknown' ? rc.criticalIssue.replace(/^.*?failed[^;]*;\s*/, '') : `${describeCategory(rc.category)}${rc.causes[0]?.evidence[0] ? ` (${rc.causes[0].evidence[0]})` : ''}.`;
+  const cause =
+    rc.category === 'unknown'
+      ? rc.criticalIssue.replace(/^.*?failed[^;]*;\s*/, '')
+      : `${describeCategory(rc.category)}${rc.causes[0]?.evidence[0] ? ` (${rc.causes[0].evidence[0]})` : ''}.`;
   let summary: string;
   let evidence: InsightDraft['evidence'] = {};
   if (kind === 'oom_kill') {
@@ -102,7 +121,9 @@ export function reportFailure(ctx: DetectorContext, reported: ProcessRecord): Ro
     ...(e ? { exitCode: e.code, signal: e.signal, coreDumped: e.coreDumped } : {}),
     ...(culprit.endTs !== undefined ? { durationNs: culprit.endTs - culprit.startTs } : {}),
     peakRssBytes: Math.max(culprit.peakRssBytes, culprit.oom?.victimRssBytes ?? 0),
-    chain: packet.chain.map((c) => `${c.tool}[${c.pid}]:${c.signal ? `sig${c.signal}` : (c.exitCode ?? '?')}`).join(' > '),
+    chain: packet.chain
+      .map((c) => `${c.tool}[${c.pid}]:${c.signal ? `sig${c.signal}` : (c.exitCode ?? '?')}`)
+      .join(' > '),
     evidenceHash: rc.evidenceHash,
   };
   if (reported.key !== culprit.key) evidence.reportedPid = reported.pid;
@@ -117,7 +138,12 @@ export function reportFailure(ctx: DetectorContext, reported: ProcessRecord): Ro
     evidence,
     category: rc.category,
     confidence: rc.confidence,
-    errorEntries: rc.errorEntries.map((l) => ({ stream: l.stream, line: l.line, text: l.text, ...(l.pid !== culprit.pid ? { pid: l.pid } : {}) })),
+    errorEntries: rc.errorEntries.map((l) => ({
+      stream: l.stream,
+      line: l.line,
+      text: l.text,
+      ...(l.pid !== culprit.pid ? { pid: l.pid } : {}),
+    })),
     nextSteps: rc.nextSteps,
   });
   state.failureOf.set(culprit.key, reported.key);
@@ -132,7 +158,11 @@ export function refreshFailures(ctx: DetectorContext): void {
     const reported = ctx.state.processes.get(reportedKey);
     if (!culprit || !reported || !culprit.exit) continue;
     let hit = false;
-    for (let p: ProcessRecord | undefined = culprit; p; p = p.parentKey ? ctx.state.processes.get(p.parentKey) : undefined) {
+    for (
+      let p: ProcessRecord | undefined = culprit;
+      p;
+      p = p.parentKey ? ctx.state.processes.get(p.parentKey) : undefined
+    ) {
       if (ctx.state.touched.has(p.key)) hit = true;
       if (p.key === reportedKey || hit) break;
     }

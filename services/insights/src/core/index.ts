@@ -1,9 +1,26 @@
 // The insights core: pure functions over typed events. `tracer run` and services/insights
 // compose the same functions.
-export { analyzeTrace, analyzeTraceState, explainInsight, type AnalyzeOptions } from './analyze-trace.ts';
+export { type AnalyzeOptions, analyzeTrace, analyzeTraceState, explainInsight } from './analyze-trace.ts';
+export {
+  type Classification,
+  type ClassifierVote,
+  classifyEvidence,
+  collectVotes,
+  describeCategory,
+  evidenceHash,
+  explainDeterministic,
+  formatBytes,
+  formatDuration,
+  type RootCause,
+} from './classify.ts';
+export {
+  type DetectorSettings,
+  defaultSettings,
+  type InsightsConfig,
+  resolveSettings,
+  type SettingsOverride,
+} from './config.ts';
 export { allInsights, createInsightsState, type EngineInput, stepInsights } from './engine.ts';
-export { defaultSettings, resolveSettings, type DetectorSettings, type InsightsConfig, type SettingsOverride } from './config.ts';
-export { classifyEvidence, collectVotes, describeCategory, evidenceHash, explainDeterministic, formatBytes, formatDuration, type Classification, type ClassifierVote, type RootCause } from './classify.ts';
 export { buildEvidencePacket, type EvidenceLine, type EvidencePacket } from './evidence.ts';
 export { describeExit, signalName } from './exit-codes.ts';
 export {
@@ -14,17 +31,17 @@ export {
   dedupeFindings,
   feedLogChunk,
   filterLogLines,
-  logKey,
-  matchLogLine,
   type LogFilter,
   type LogFinding,
   type LogLine,
+  logKey,
   type MarkedLine,
+  matchLogLine,
 } from './log-analysis.ts';
-export { logPatterns, type LogLevel, type LogPattern } from './log-patterns.ts';
+export { type LogLevel, type LogPattern, logPatterns } from './log-patterns.ts';
 export { nextStepsFor } from './next-steps.ts';
 export { toolKey } from './processes.ts';
-export { buildPrompt, PROMPT_VERSION, redactText, rootCauseJsonSchema, type LlmAnswer } from './prompt.ts';
-export { renderHtml, renderMarkdown, renderReport, type ReportInput } from './report.ts';
-export { isFailureInsight, prepareReports, type PreparedReport, type ReportSelection } from './report-input.ts';
+export { buildPrompt, type LlmAnswer, PROMPT_VERSION, redactText, rootCauseJsonSchema } from './prompt.ts';
+export { type ReportInput, renderHtml, renderMarkdown, renderReport } from './report.ts';
+export { isFailureInsight, type PreparedReport, prepareReports, type ReportSelection } from './report-input.ts';
 export type { EngineState, Insight, InsightsOptions, ProcessIdentity, TaskRef } from './types.ts';

@@ -141,7 +141,8 @@ export function collectTraceLogs(events: Iterable<{ type: string }>): Map<string
     }
     meta.set(key, { pid: c.pid, upid: c.upid, stream: c.stream, ts: c.ts });
     const lines = out.get(key)!;
-    for (const l of feedLogChunk(cursor, c.text)) lines.push({ pid: c.pid, upid: c.upid, stream: c.stream, line: l.line, ts: c.ts, text: l.text });
+    for (const l of feedLogChunk(cursor, c.text))
+      lines.push({ pid: c.pid, upid: c.upid, stream: c.stream, line: l.line, ts: c.ts, text: l.text });
   }
   for (const [key, cursor] of cursors) {
     const l = flushLogCursor(cursor);

@@ -3,10 +3,13 @@ import type { RootCauseCategory } from '@tracer/events';
 import type { EvidencePacket } from './evidence.ts';
 
 const GiB = 1024 ** 3;
-const gib = (n: number) => (n < GiB ? `${Math.ceil(n / 1024 ** 2)} MiB` : `${(n / GiB).toFixed(n < 10 * GiB ? 1 : 0)} GiB`);
+const gib = (n: number) =>
+  n < GiB ? `${Math.ceil(n / 1024 ** 2)} MiB` : `${(n / GiB).toFixed(n < 10 * GiB ? 1 : 0)} GiB`;
 
 function firstPath(p: EvidencePacket, errnos: string[]): string | undefined {
-  const s = p.syscallErrors.find((e) => errnos.includes(e.errno) && e.path) ?? p.failedOpens.find((o) => errnos.includes(o.error));
+  const s =
+    p.syscallErrors.find((e) => errnos.includes(e.errno) && e.path) ??
+    p.failedOpens.find((o) => errnos.includes(o.error));
   return s?.path;
 }
 
@@ -48,7 +51,9 @@ export function nextStepsFor(category: RootCauseCategory, p: EvidencePacket): st
     case 'missing_input': {
       const path = firstPath(p, ['ENOENT', 'ENOTDIR']);
       return [
-        path ? `Check that ${path} exists and is spelled right (relative to ${p.process.cwd}).` : `Check the input paths given to ${tool} exist (relative to ${p.process.cwd}).`,
+        path
+          ? `Check that ${path} exists and is spelled right (relative to ${p.process.cwd}).`
+          : `Check the input paths given to ${tool} exist (relative to ${p.process.cwd}).`,
         'Check that the upstream step that should produce it succeeded and wrote it where this step looks (staging, symlinks, work directory).',
         'For indexes (bwa, samtools faidx, STAR genomeDir), build them or point at the directory that has them.',
       ];
@@ -67,7 +72,9 @@ export function nextStepsFor(category: RootCauseCategory, p: EvidencePacket): st
     case 'permission': {
       const path = firstPath(p, ['EACCES', 'EPERM', 'EROFS']);
       return [
-        path ? `Check ownership and mode of ${path} and its directories (ls -ld), and whether the filesystem is mounted read-only.` : 'Check ownership and mode of the files and directories the task writes, and read-only mounts.',
+        path
+          ? `Check ownership and mode of ${path} and its directories (ls -ld), and whether the filesystem is mounted read-only.`
+          : 'Check ownership and mode of the files and directories the task writes, and read-only mounts.',
         'Check the user the task runs as (containers often run as another uid) and cloud credentials/IAM permissions for remote storage.',
       ];
     }

@@ -1,7 +1,22 @@
 // The process table: what the engine knows about each process, updated event by event.
-import type { FileOpen, LogChunk, ProcessExec, ProcessExit, ProcessFork, ProcessSample, SyscallError } from '@tracer/events';
+import type {
+  FileOpen,
+  LogChunk,
+  ProcessExec,
+  ProcessExit,
+  ProcessFork,
+  ProcessSample,
+  SyscallError,
+} from '@tracer/events';
 import { resolveSettings } from './config.ts';
-import { classifyLogLine, createLogCursor, feedLogChunk, flushLogCursor, MAX_STORED_LINE_CHARS, repeatKey } from './log-analysis.ts';
+import {
+  classifyLogLine,
+  createLogCursor,
+  feedLogChunk,
+  flushLogCursor,
+  MAX_STORED_LINE_CHARS,
+  repeatKey,
+} from './log-analysis.ts';
 import type { DetectorContext, EngineState, ProcessRecord, StreamState } from './types.ts';
 
 const MAX_FINDINGS = 200;
@@ -15,8 +30,26 @@ function basename(p: string): string {
 
 const interpreterRe = /^(?:sh|bash|dash|zsh|ksh|python[\d.]*|pypy[\d.]*|Rscript|R|perl|ruby|node|java|julia|groovy)$/;
 const subcommandTools = new Set([
-  'samtools', 'bcftools', 'bwa', 'bwa-mem2', 'gatk', 'bedtools', 'picard', 'seqkit', 'salmon', 'kallisto',
-  'bowtie2-build', 'hisat2-build', 'docker', 'podman', 'singularity', 'apptainer', 'aws', 'git', 'conda', 'mamba',
+  'samtools',
+  'bcftools',
+  'bwa',
+  'bwa-mem2',
+  'gatk',
+  'bedtools',
+  'picard',
+  'seqkit',
+  'salmon',
+  'kallisto',
+  'bowtie2-build',
+  'hisat2-build',
+  'docker',
+  'podman',
+  'singularity',
+  'apptainer',
+  'aws',
+  'git',
+  'conda',
+  'mamba',
 ]);
 
 /** The tool a process is: its program, the script an interpreter ran, or the jar and its command. */
@@ -27,9 +60,13 @@ export function toolKey(exe: string, argv: readonly string[]): string {
       const jar = argv.indexOf('-jar');
       if (jar >= 0 && argv[jar + 1]) {
         const next = argv[jar + 2];
-        return next && !next.startsWith('-') && /^[A-Za-z]\w+$/.test(next) ? `${basename(argv[jar + 1]!)} ${next}` : basename(argv[jar + 1]!);
+        return next && !next.startsWith('-') && /^[A-Za-z]\w+$/.test(next)
+          ? `${basename(argv[jar + 1]!)} ${next}`
+          : basename(argv[jar + 1]!);
       }
-      const cls = argv.slice(1).find((a, i, all) => !a.startsWith('-') && !['-cp', '-classpath', '--class-path'].includes(all[i - 1] ?? ''));
+      const cls = argv
+        .slice(1)
+        .find((a, i, all) => !a.startsWith('-') && !['-cp', '-classpath', '--class-path'].includes(all[i - 1] ?? ''));
       return cls ? `java ${cls.split('.').pop()}` : 'java';
     }
     if (argv[1] === '-c') return prog;
@@ -56,7 +93,11 @@ export function findProcess(state: EngineState, pid: number, upid?: string): Pro
   return key ? state.processes.get(key) : undefined;
 }
 
-function newRecord(ctx: DetectorContext, ev: ProcessFork | ProcessExec, parent: ProcessRecord | undefined): ProcessRecord {
+function newRecord(
+  ctx: DetectorContext,
+  ev: ProcessFork | ProcessExec,
+  parent: ProcessRecord | undefined,
+): ProcessRecord {
   const exec = ev.type === 'process.exec' ? ev : undefined;
   const exe = exec?.exe ?? parent?.exe ?? '';
   const argv = exec?.argv ?? parent?.argv ?? [];
@@ -122,16 +163,31 @@ export function onForkOrExec(ctx: DetectorContext, ev: ProcessFork | ProcessExec
   }
   state.byPid.set(ev.pid, rec.key);
   if (ev.type === 'process.exec') {
-    const task = ctx.options.attribution?.({ pid: rec.pid, ...(rec.upid ? { upid: rec.upid } : {}), ppid: rec.ppid, exe: rec.exe, argv: rec.argv, cwd: rec.cwd });
+    const task = ctx.options.attribution?.({
+      pid: rec.pid,
+      ...(rec.upid ? { upid: rec.upid } : {}),
+      ppid: rec.ppid,
+      exe: rec.exe,
+      argv: rec.argv,
+      cwd: rec.cwd,
+    });
     if (task) rec.task = task;
     else if (parent?.task) rec.task = { ...parent.task, isTaskRoot: false };
-    rec.settings = resolveSettings(ctx.options.config, rec.task?.pipeline ?? state.trace.pipeline, rec.task?.step ?? rec.tool);
+    rec.settings = resolveSettings(
+      ctx.options.config,
+      rec.task?.pipeline ?? state.trace.pipeline,
+      rec.task?.step ?? rec.tool,
+    );
   }
   return rec;
 }
 
 /** Folds a sample in; returns what changed since the previous one. */
-export function onSample(p: ProcessRecord, s: ProcessSample, liveChildren: boolean): { cpuDeltaNs: number; progressed: boolean } {
+export function onSample(
+  p: ProcessRecord,
+  s: ProcessSample,
+  liveChildren: boolean,
+): { cpuDeltaNs: number; progressed: boolean } {
   const prevTs = p.lastSampleTs ?? p.startTs;
   const dt = Math.max(0, s.ts - prevTs);
   const cpuDeltaNs = Math.max(0, s.cpuNs - p.cpuNs);
@@ -145,7 +201,8 @@ export function onSample(p: ProcessRecord, s: ProcessSample, liveChildren: boole
   // The state seen at each end of the interval stands for half of it.
   if (p.samples > 0) p.dStateNs += (p.state === 'D' ? dt / 2 : 0) + (s.state === 'D' ? dt / 2 : 0);
   if (netDelta > 0) p.lastNetTs = s.ts;
-  else if (p.lastNetTs !== undefined && p.samples > 0 && cpuDeltaNs <= eps && ioDelta === 0 && !liveChildren) p.netIdleNs += dt;
+  else if (p.lastNetTs !== undefined && p.samples > 0 && cpuDeltaNs <= eps && ioDelta === 0 && !liveChildren)
+    p.netIdleNs += dt;
   p.samples++;
   p.firstSampleTs ??= s.ts;
   p.lastSampleTs = s.ts;
@@ -183,7 +240,14 @@ function streamOf(p: ProcessRecord, stream: 'stdout' | 'stderr'): StreamState {
   return s;
 }
 
-function takeLine(p: ProcessRecord, stream: 'stdout' | 'stderr', s: StreamState, line: number, raw: string, ts: number) {
+function takeLine(
+  p: ProcessRecord,
+  stream: 'stdout' | 'stderr',
+  s: StreamState,
+  line: number,
+  raw: string,
+  ts: number,
+) {
   const text = raw.length > MAX_STORED_LINE_CHARS ? `${raw.slice(0, MAX_STORED_LINE_CHARS)}...` : raw;
   s.tail.push({ line, text, ts });
   if (s.tail.length > MAX_TAIL) s.tail.shift();
@@ -200,7 +264,18 @@ function takeLine(p: ProcessRecord, stream: 'stdout' | 'stderr', s: StreamState,
   }
   if (s.findings.length >= MAX_FINDINGS) return;
   s.findingIndex.set(key, s.findings.length);
-  s.findings.push({ pid: p.pid, ...(p.upid ? { upid: p.upid } : {}), stream, line, ts, text, ...m, count: 1, lastLine: line, lastTs: ts });
+  s.findings.push({
+    pid: p.pid,
+    ...(p.upid ? { upid: p.upid } : {}),
+    stream,
+    line,
+    ts,
+    text,
+    ...m,
+    count: 1,
+    lastLine: line,
+    lastTs: ts,
+  });
 }
 
 /** Appends captured output; lines are numbered per process and stream as captured. */
@@ -222,7 +297,9 @@ export function flushLogs(p: ProcessRecord, ts: number): void {
 }
 
 export function onSyscallError(p: ProcessRecord, e: SyscallError): void {
-  const same = p.syscallErrors.find((r) => r.syscall === e.syscall && r.errno === e.errno && r.path === e.path && r.addr === e.addr);
+  const same = p.syscallErrors.find(
+    (r) => r.syscall === e.syscall && r.errno === e.errno && r.path === e.path && r.addr === e.addr,
+  );
   if (same) {
     same.count += e.count;
     same.lastTs = e.lastTs ?? e.ts;
@@ -230,9 +307,13 @@ export function onSyscallError(p: ProcessRecord, e: SyscallError): void {
   }
   if (p.syscallErrors.length >= MAX_SYSCALL_RECORDS) return;
   p.syscallErrors.push({
-    syscall: e.syscall, errno: e.errno, count: e.count,
-    ...(e.path !== undefined ? { path: e.path } : {}), ...(e.addr !== undefined ? { addr: e.addr } : {}),
-    firstTs: e.firstTs ?? e.ts, lastTs: e.lastTs ?? e.ts,
+    syscall: e.syscall,
+    errno: e.errno,
+    count: e.count,
+    ...(e.path !== undefined ? { path: e.path } : {}),
+    ...(e.addr !== undefined ? { addr: e.addr } : {}),
+    firstTs: e.firstTs ?? e.ts,
+    lastTs: e.lastTs ?? e.ts,
   });
 }
 
@@ -243,7 +324,8 @@ export function onFileOpen(p: ProcessRecord, f: FileOpen): void {
     same.count++;
     return;
   }
-  if (p.failedOpens.length < MAX_SYSCALL_RECORDS) p.failedOpens.push({ path: f.path, error: f.error, count: 1, ts: f.ts });
+  if (p.failedOpens.length < MAX_SYSCALL_RECORDS)
+    p.failedOpens.push({ path: f.path, error: f.error, count: 1, ts: f.ts });
 }
 
 export function isAlive(p: ProcessRecord): boolean {

@@ -68,7 +68,10 @@ const secretPatterns: Array<[RegExp, string]> = [
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, '[REDACTED_PRIVATE_KEY]'],
   [/\b(Bearer|Basic|token)\s+[A-Za-z0-9._~+/=-]{12,}/gi, '$1 [REDACTED]'],
   [/([a-z][a-z0-9+.-]*:\/\/)[^\s/:@]+:[^\s/@]+@/gi, '$1[REDACTED]@'],
-  [/\b([A-Za-z0-9_]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|credential)[A-Za-z0-9_]*)(\s*[=:]\s*)("[^"]*"|'[^']*'|\S+)/gi, '$1$2[REDACTED]'],
+  [
+    /\b([A-Za-z0-9_]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|credential)[A-Za-z0-9_]*)(\s*[=:]\s*)("[^"]*"|'[^']*'|\S+)/gi,
+    '$1$2[REDACTED]',
+  ],
   [/(X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|sig)=[^&\s]+/g, '$1=[REDACTED]'],
   [/\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b/g, '[REDACTED_EMAIL]'],
 ];
@@ -104,12 +107,13 @@ export function boundPacket(packet: EvidencePacket, maxTokens: number): Evidence
     // Drop the least telling line: warnings first, then lines of other processes, then the oldest.
     const i = p.errorLines.findIndex((l) => l.level !== 'error');
     const j = i >= 0 ? i : p.errorLines.findIndex((l) => l.own === false);
-    p.errorLines.splice(j >= 0 ? j : 0, 1);
+    p.errorLines.splice(Math.max(j, 0), 1);
   }
   while (!fits() && p.syscallErrors.length > 3) p.syscallErrors.pop();
   while (!fits() && p.failedOpens.length > 3) p.failedOpens.pop();
   if (!fits()) p.process.argv = p.process.argv.slice(0, 4);
-  for (const l of [...p.errorLines, ...p.logTail]) if (!fits() && l.text.length > 160) l.text = `${l.text.slice(0, 160)}...`;
+  for (const l of [...p.errorLines, ...p.logTail])
+    if (!fits() && l.text.length > 160) l.text = `${l.text.slice(0, 160)}...`;
   return p;
 }
 
@@ -119,11 +123,19 @@ Answer only from that evidence. Cite it (a line number, an exit status, a failed
 Copy error entries exactly from the packet (pid, stream, line, text). Next steps must be concrete commands or settings for this tool.
 A deterministic classifier's answer is included as a hint; overrule it only when the evidence says otherwise.`;
 
-export function buildPrompt(packet: EvidencePacket, hint: RootCause, maxTokens = 6000): { system: string; user: string; packet: EvidencePacket } {
+export function buildPrompt(
+  packet: EvidencePacket,
+  hint: RootCause,
+  maxTokens = 6000,
+): { system: string; user: string; packet: EvidencePacket } {
   const bounded = boundPacket(packet, Math.max(500, maxTokens - 600));
   const user = JSON.stringify({
     evidence: bounded,
-    classifierHint: { category: hint.category, confidence: hint.confidence, criticalIssue: redactText(hint.criticalIssue) },
+    classifierHint: {
+      category: hint.category,
+      confidence: hint.confidence,
+      criticalIssue: redactText(hint.criticalIssue),
+    },
   });
   return { system: systemPrompt, user, packet: bounded };
 }
@@ -134,19 +146,27 @@ export function buildPrompt(packet: EvidencePacket, hint: RootCause, maxTokens =
  */
 export function acceptAnswer(raw: unknown, packet: EvidencePacket, fallback: RootCause, model: string): RootCause {
   const a = raw as Partial<LlmAnswer>;
-  if (!a || typeof a !== 'object' || typeof a.criticalIssue !== 'string') throw new Error('answer does not follow the schema');
-  const category = (rootCauseCategories as readonly string[]).includes(a.category ?? '') ? (a.category as RootCauseCategory) : fallback.category;
+  if (!a || typeof a !== 'object' || typeof a.criticalIssue !== 'string')
+    throw new Error('answer does not follow the schema');
+  const category = (rootCauseCategories as readonly string[]).includes(a.category ?? '')
+    ? (a.category as RootCauseCategory)
+    : fallback.category;
   const known = new Map<string, string>();
   for (const l of [...packet.errorLines, ...packet.logTail]) known.set(`${l.pid}:${l.stream}:${l.line}`, l.text);
   const entries = (a.errorEntries ?? [])
     .filter((e) => e && known.has(`${e.pid}:${e.stream}:${e.line}`))
     .map((e) => ({ pid: e.pid, stream: e.stream, line: e.line, text: known.get(`${e.pid}:${e.stream}:${e.line}`)! }));
-  const conf = typeof a.confidence === 'number' && a.confidence >= 0 && a.confidence <= 1 ? a.confidence : fallback.confidence;
+  const conf =
+    typeof a.confidence === 'number' && a.confidence >= 0 && a.confidence <= 1 ? a.confidence : fallback.confidence;
   return {
     category,
     confidence: conf,
     criticalIssue: a.criticalIssue,
-    causes: (a.rootCauses ?? []).slice(0, 5).map((c) => ({ cause: String(c.cause), confidence: Number(c.likelihood) || 0, evidence: (c.evidence ?? []).map(String).slice(0, 8) })),
+    causes: (a.rootCauses ?? []).slice(0, 5).map((c) => ({
+      cause: String(c.cause),
+      confidence: Number(c.likelihood) || 0,
+      evidence: (c.evidence ?? []).map(String).slice(0, 8),
+    })),
     nextSteps: (a.nextSteps ?? []).map(String).slice(0, 10),
     errorEntries: entries.length ? entries : fallback.errorEntries,
     source: 'llm',

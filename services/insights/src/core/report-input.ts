@@ -2,7 +2,7 @@
 // evidence packet and deterministic root cause, the other insights about it, and its logs.
 // The command adds the LLM step (optional) and renders.
 import type { Insight } from '@tracer/events';
-import { analyzeTraceState, type AnalyzeOptions } from './analyze-trace.ts';
+import { type AnalyzeOptions, analyzeTraceState } from './analyze-trace.ts';
 import { explainDeterministic } from './classify.ts';
 import type { EngineInput } from './engine.ts';
 import { buildEvidencePacket } from './evidence.ts';
@@ -24,7 +24,12 @@ export function isFailureInsight(i: Insight): boolean {
   return i.category !== undefined;
 }
 
-function prepareOne(state: EngineState, insights: Insight[], logs: Map<string, LogLine[]>, insight: Insight): PreparedReport | undefined {
+function prepareOne(
+  state: EngineState,
+  insights: Insight[],
+  logs: Map<string, LogLine[]>,
+  insight: Insight,
+): PreparedReport | undefined {
   if (insight.pid === undefined) return undefined;
   const proc = findProcess(state, insight.pid, insight.upid);
   if (!proc) return undefined;
@@ -41,13 +46,24 @@ function prepareOne(state: EngineState, insights: Insight[], logs: Map<string, L
     out.push({ pid: first.pid, tool: toolOf(first.pid), stream: first.stream, lines });
   }
   // The failing process's stderr first, then its stdout, then the wrappers'.
-  out.sort((a, b) => Number(b.pid === proc.pid) - Number(a.pid === proc.pid) || (a.stream === 'stderr' ? -1 : 1) - (b.stream === 'stderr' ? -1 : 1));
-  const related = insights.filter((i) => i.id !== insight.id && (i.pid === proc.pid || (proc.task?.taskId !== undefined && i.taskId === proc.task.taskId)));
+  out.sort(
+    (a, b) =>
+      Number(b.pid === proc.pid) - Number(a.pid === proc.pid) ||
+      (a.stream === 'stderr' ? -1 : 1) - (b.stream === 'stderr' ? -1 : 1),
+  );
+  const related = insights.filter(
+    (i) =>
+      i.id !== insight.id && (i.pid === proc.pid || (proc.task?.taskId !== undefined && i.taskId === proc.task.taskId)),
+  );
   return { insight, rootCause, packet, related, logs: out };
 }
 
 /** Failure reports for a trace: the first failure, one process's, or all of them. */
-export function prepareReports(events: readonly EngineInput[], selection: ReportSelection = {}, options: AnalyzeOptions = {}): { reports: PreparedReport[]; insights: Insight[] } {
+export function prepareReports(
+  events: readonly EngineInput[],
+  selection: ReportSelection = {},
+  options: AnalyzeOptions = {},
+): { reports: PreparedReport[]; insights: Insight[] } {
   const { state, insights } = analyzeTraceState(events, options);
   const logs = collectTraceLogs(events);
   let chosen: Insight[];
@@ -60,6 +76,8 @@ export function prepareReports(events: readonly EngineInput[], selection: Report
     const first = failures.find((i) => i.state === 'open') ?? failures[0];
     chosen = selection.all ? failures : first ? [first] : [];
   }
-  const reports = chosen.map((i) => prepareOne(state, insights, logs, i)).filter((r): r is PreparedReport => r !== undefined);
+  const reports = chosen
+    .map((i) => prepareOne(state, insights, logs, i))
+    .filter((r): r is PreparedReport => r !== undefined);
   return { reports, insights };
 }

@@ -32,10 +32,10 @@ interface Row {
 }
 
 function selectRows(lines: LogLine[], marked: Set<number>): Row[] {
-  if (lines.length <= WHOLE_LOG_MAX) return lines.map((l) => ({ line: l.line, text: l.text, marked: marked.has(l.line) }));
+  if (lines.length <= WHOLE_LOG_MAX)
+    return lines.map((l) => ({ line: l.line, text: l.text, marked: marked.has(l.line) }));
   const keep = new Set<number>();
-  lines.slice(0, HEAD).forEach((l) => keep.add(l.line));
-  lines.slice(-TAIL).forEach((l) => keep.add(l.line));
+  for (const l of [...lines.slice(0, HEAD), ...lines.slice(-TAIL)]) keep.add(l.line);
   for (const m of marked) for (let i = m - CONTEXT; i <= m + CONTEXT; i++) keep.add(i);
   const rows: Row[] = [];
   let last = 0;
@@ -63,21 +63,36 @@ function facts(r: ReportInput): Array<[string, string]> {
     ['Working directory', p.process.cwd],
     ['Exit', exitText(p)],
   ];
-  if (t && (t.runId || t.step || t.taskId)) rows.push(['Task', [t.pipeline, t.runId, t.step, t.taskId].filter(Boolean).join(' / ')]);
+  if (t && (t.runId || t.step || t.taskId))
+    rows.push(['Task', [t.pipeline, t.runId, t.step, t.taskId].filter(Boolean).join(' / ')]);
   if (p.process.durationNs !== undefined) rows.push(['Duration', formatDuration(p.process.durationNs)]);
   rows.push(['Peak memory (RSS)', formatBytes(Math.max(p.resources.peakRssBytes, p.oom?.victimRssBytes ?? 0))]);
   if (p.oom) {
-    rows.push(['OOM kill', `${p.oom.constraint}${p.oom.memoryLimitBytes !== undefined ? `, limit ${formatBytes(p.oom.memoryLimitBytes)}` : ''}${p.oom.memoryUsageBytes !== undefined ? `, usage ${formatBytes(p.oom.memoryUsageBytes)}` : ''}`]);
+    rows.push([
+      'OOM kill',
+      `${p.oom.constraint}${p.oom.memoryLimitBytes !== undefined ? `, limit ${formatBytes(p.oom.memoryLimitBytes)}` : ''}${p.oom.memoryUsageBytes !== undefined ? `, usage ${formatBytes(p.oom.memoryUsageBytes)}` : ''}`,
+    ]);
   }
   rows.push(['CPU time', formatDuration(p.resources.cpuNs)]);
-  rows.push(['I/O', `read ${formatBytes(p.resources.readBytes)}, wrote ${formatBytes(p.resources.writeBytes)}${p.resources.ioWaitNs ? `, I/O wait ${formatDuration(p.resources.ioWaitNs)}` : ''}`]);
-  if (p.chain.length > 1) rows.push(['Exit chain', p.chain.map((c) => `${c.tool} [${c.pid}] ${c.signal ? `signal ${c.signal}` : `exit ${c.exitCode ?? '?'}`}`).join(' → ')]);
+  rows.push([
+    'I/O',
+    `read ${formatBytes(p.resources.readBytes)}, wrote ${formatBytes(p.resources.writeBytes)}${p.resources.ioWaitNs ? `, I/O wait ${formatDuration(p.resources.ioWaitNs)}` : ''}`,
+  ]);
+  if (p.chain.length > 1)
+    rows.push([
+      'Exit chain',
+      p.chain
+        .map((c) => `${c.tool} [${c.pid}] ${c.signal ? `signal ${c.signal}` : `exit ${c.exitCode ?? '?'}`}`)
+        .join(' → '),
+    ]);
   rows.push(['Insight', `${r.insight.kind} (${r.insight.severity}, ${r.insight.state})`]);
   return rows;
 }
 
 function sourceText(rc: RootCause): string {
-  return rc.source === 'llm' ? `written by ${rc.model} (prompt ${rc.promptVersion}) from the evidence packet` : 'deterministic classifier';
+  return rc.source === 'llm'
+    ? `written by ${rc.model} (prompt ${rc.promptVersion}) from the evidence packet`
+    : 'deterministic classifier';
 }
 
 function mdEscape(s: string): string {
@@ -88,7 +103,10 @@ export function renderMarkdown(r: ReportInput): string {
   const rc = r.rootCause;
   const out: string[] = [];
   out.push(`# Failure report: ${r.packet.process.tool} (pid ${r.packet.process.pid})`, '');
-  out.push(`**Root cause: ${describeCategory(rc.category)} (\`${rc.category}\`)**, confidence ${rc.confidence.toFixed(2)}, ${sourceText(rc)}.`, '');
+  out.push(
+    `**Root cause: ${describeCategory(rc.category)} (\`${rc.category}\`)**, confidence ${rc.confidence.toFixed(2)}, ${sourceText(rc)}.`,
+    '',
+  );
   out.push(`> ${rc.criticalIssue}`, '');
   out.push('## Summary', '', r.insight.summary, '', '| | |', '|---|---|');
   for (const [k, v] of facts(r)) out.push(`| ${k} | ${mdEscape(v)} |`);
@@ -99,14 +117,21 @@ export function renderMarkdown(r: ReportInput): string {
     for (const e of c.evidence) out.push(`   - ${e}`);
   });
   out.push('', '## Next steps', '');
-  rc.nextSteps.forEach((s, i) => out.push(`${i + 1}. ${s}`));
+  for (const [i, s] of rc.nextSteps.entries()) out.push(`${i + 1}. ${s}`);
   out.push('', '## Error entries', '');
   if (rc.errorEntries.length === 0) out.push('No error lines were captured.');
   else {
     out.push('| pid | stream | line | text |', '|---|---|---|---|');
-    for (const e of rc.errorEntries) out.push(`| ${e.pid} | ${e.stream} | ${e.line} | \`${mdEscape(e.text).replace(/`/g, "'")}\` |`);
+    for (const e of rc.errorEntries)
+      out.push(`| ${e.pid} | ${e.stream} | ${e.line} | \`${mdEscape(e.text).replace(/`/g, "'")}\` |`);
   }
-  const kernel = [...r.packet.syscallErrors.map((e) => `${e.syscall} → ${e.errno}${e.path ? ` ${e.path}` : ''}${e.addr ? ` ${e.addr}` : ''} (x${e.count}, pid ${e.pid})`), ...r.packet.failedOpens.map((o) => `open ${o.path} → ${o.error} (x${o.count}, pid ${o.pid})`)];
+  const kernel = [
+    ...r.packet.syscallErrors.map(
+      (e) =>
+        `${e.syscall} → ${e.errno}${e.path ? ` ${e.path}` : ''}${e.addr ? ` ${e.addr}` : ''} (x${e.count}, pid ${e.pid})`,
+    ),
+    ...r.packet.failedOpens.map((o) => `open ${o.path} → ${o.error} (x${o.count}, pid ${o.pid})`),
+  ];
   if (kernel.length) {
     out.push('', '## Failed system calls', '');
     for (const k of kernel) out.push(`- ${k}`);
@@ -116,15 +141,29 @@ export function renderMarkdown(r: ReportInput): string {
     for (const i of r.related) out.push(`- **${i.kind}** (${i.severity}, ${i.state}): ${i.summary}`);
   }
   for (const log of r.logs) {
-    const marked = new Set(rc.errorEntries.filter((e) => e.pid === log.pid && e.stream === log.stream).map((e) => e.line));
-    out.push('', `## Log: ${log.stream} of ${log.tool} (pid ${log.pid}), ${log.lines.length} lines`, '', 'Lines marked `>>` are error entries.', '', '```text');
+    const marked = new Set(
+      rc.errorEntries.filter((e) => e.pid === log.pid && e.stream === log.stream).map((e) => e.line),
+    );
+    out.push(
+      '',
+      `## Log: ${log.stream} of ${log.tool} (pid ${log.pid}), ${log.lines.length} lines`,
+      '',
+      'Lines marked `>>` are error entries.',
+      '',
+      '```text',
+    );
     for (const row of selectRows(log.lines, marked)) {
       if (row.gapBefore) out.push(`   ... ${row.gapBefore} lines ...`);
       out.push(`${row.marked ? '>>' : '  '} ${String(row.line).padStart(5)}  ${row.text.replace(/```/g, "'''")}`);
     }
     out.push('```');
   }
-  out.push('', `---`, `Generated by tracer report at ${r.generatedAt}${r.tracePath ? ` from ${r.tracePath}` : ''}; evidence hash ${rc.evidenceHash}.`, '');
+  out.push(
+    '',
+    `---`,
+    `Generated by tracer report at ${r.generatedAt}${r.tracePath ? ` from ${r.tracePath}` : ''}; evidence hash ${rc.evidenceHash}.`,
+    '',
+  );
   return out.join('\n');
 }
 
@@ -144,34 +183,65 @@ export function renderHtml(r: ReportInput): string {
   const rc = r.rootCause;
   const title = `Failure report: ${r.packet.process.tool} (pid ${r.packet.process.pid})`;
   const o: string[] = [];
-  o.push('<!doctype html><html lang="en"><head><meta charset="utf-8">', `<title>${h(title)}</title><style>${css}</style></head><body>`);
+  o.push(
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">',
+    `<title>${h(title)}</title><style>${css}</style></head><body>`,
+  );
   o.push(`<h1>${h(title)}</h1>`);
-  o.push(`<div class="cause"><p><strong>Root cause: ${h(describeCategory(rc.category))} (<code>${rc.category}</code>)</strong>, confidence ${rc.confidence.toFixed(2)}, ${h(sourceText(rc))}.</p><p>${h(rc.criticalIssue)}</p></div>`);
+  o.push(
+    `<div class="cause"><p><strong>Root cause: ${h(describeCategory(rc.category))} (<code>${rc.category}</code>)</strong>, confidence ${rc.confidence.toFixed(2)}, ${h(sourceText(rc))}.</p><p>${h(rc.criticalIssue)}</p></div>`,
+  );
   o.push('<h2>Summary</h2>', `<p>${h(r.insight.summary)}</p><table>`);
   for (const [k, v] of facts(r)) o.push(`<tr><th>${h(k)}</th><td>${h(v)}</td></tr>`);
   o.push('</table><h2>Likely causes</h2><ol>');
-  for (const c of rc.causes) o.push(`<li><strong>${h(c.cause)}</strong> (${c.confidence.toFixed(2)})<ul>${c.evidence.map((e) => `<li>${h(e)}</li>`).join('')}</ul></li>`);
+  for (const c of rc.causes)
+    o.push(
+      `<li><strong>${h(c.cause)}</strong> (${c.confidence.toFixed(2)})<ul>${c.evidence.map((e) => `<li>${h(e)}</li>`).join('')}</ul></li>`,
+    );
   o.push('</ol><h2>Next steps</h2><ol>', ...rc.nextSteps.map((s) => `<li>${h(s)}</li>`), '</ol>');
   o.push('<h2>Error entries</h2>');
   if (rc.errorEntries.length === 0) o.push('<p>No error lines were captured.</p>');
   else {
     o.push('<table><tr><th>pid</th><th>stream</th><th>line</th><th>text</th></tr>');
-    for (const e of rc.errorEntries) o.push(`<tr><td>${e.pid}</td><td>${e.stream}</td><td><a href="#l-${e.pid}-${e.stream}-${e.line}">${e.line}</a></td><td><code>${h(e.text)}</code></td></tr>`);
+    for (const e of rc.errorEntries)
+      o.push(
+        `<tr><td>${e.pid}</td><td>${e.stream}</td><td><a href="#l-${e.pid}-${e.stream}-${e.line}">${e.line}</a></td><td><code>${h(e.text)}</code></td></tr>`,
+      );
     o.push('</table>');
   }
-  const kernel = [...r.packet.syscallErrors.map((e) => `${e.syscall} → ${e.errno}${e.path ? ` ${e.path}` : ''}${e.addr ? ` ${e.addr}` : ''} (x${e.count}, pid ${e.pid})`), ...r.packet.failedOpens.map((f) => `open ${f.path} → ${f.error} (x${f.count}, pid ${f.pid})`)];
-  if (kernel.length) o.push('<h2>Failed system calls</h2><ul>', ...kernel.map((k) => `<li><code>${h(k)}</code></li>`), '</ul>');
-  if (r.related.length) o.push('<h2>Other insights</h2><ul>', ...r.related.map((i) => `<li><strong>${h(i.kind)}</strong> (${i.severity}, ${i.state}): ${h(i.summary)}</li>`), '</ul>');
+  const kernel = [
+    ...r.packet.syscallErrors.map(
+      (e) =>
+        `${e.syscall} → ${e.errno}${e.path ? ` ${e.path}` : ''}${e.addr ? ` ${e.addr}` : ''} (x${e.count}, pid ${e.pid})`,
+    ),
+    ...r.packet.failedOpens.map((f) => `open ${f.path} → ${f.error} (x${f.count}, pid ${f.pid})`),
+  ];
+  if (kernel.length)
+    o.push('<h2>Failed system calls</h2><ul>', ...kernel.map((k) => `<li><code>${h(k)}</code></li>`), '</ul>');
+  if (r.related.length)
+    o.push(
+      '<h2>Other insights</h2><ul>',
+      ...r.related.map((i) => `<li><strong>${h(i.kind)}</strong> (${i.severity}, ${i.state}): ${h(i.summary)}</li>`),
+      '</ul>',
+    );
   for (const log of r.logs) {
-    const marked = new Set(rc.errorEntries.filter((e) => e.pid === log.pid && e.stream === log.stream).map((e) => e.line));
-    o.push(`<h2>Log: ${log.stream} of ${h(log.tool)} (pid ${log.pid}), ${log.lines.length} lines</h2><pre class="log">`);
+    const marked = new Set(
+      rc.errorEntries.filter((e) => e.pid === log.pid && e.stream === log.stream).map((e) => e.line),
+    );
+    o.push(
+      `<h2>Log: ${log.stream} of ${h(log.tool)} (pid ${log.pid}), ${log.lines.length} lines</h2><pre class="log">`,
+    );
     for (const row of selectRows(log.lines, marked)) {
       if (row.gapBefore) o.push(`<span class="gap">   ... ${row.gapBefore} lines ...</span>`);
-      o.push(`<span id="l-${log.pid}-${log.stream}-${row.line}"${row.marked ? ' class="err"' : ''}><span class="n">${String(row.line).padStart(5)}  </span>${h(row.text)}</span>`);
+      o.push(
+        `<span id="l-${log.pid}-${log.stream}-${row.line}"${row.marked ? ' class="err"' : ''}><span class="n">${String(row.line).padStart(5)}  </span>${h(row.text)}</span>`,
+      );
     }
     o.push('</pre>');
   }
-  o.push(`<hr><p class="n">Generated by tracer report at ${h(r.generatedAt)}${r.tracePath ? ` from ${h(r.tracePath)}` : ''}; evidence hash ${rc.evidenceHash}.</p></body></html>`);
+  o.push(
+    `<hr><p class="n">Generated by tracer report at ${h(r.generatedAt)}${r.tracePath ? ` from ${h(r.tracePath)}` : ''}; evidence hash ${rc.evidenceHash}.</p></body></html>`,
+  );
   return o.join('\n');
 }
 

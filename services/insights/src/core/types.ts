@@ -12,7 +12,7 @@ import type {
 import type { DetectorSettings, InsightsConfig } from './config.ts';
 import type { LogCursor, LogFinding, Stream } from './log-analysis.ts';
 
-export type { Insight, InsightKind, RootCauseCategory, ErrorEntry };
+export type { ErrorEntry, Insight, InsightKind, RootCauseCategory };
 
 /** Where a process sits in pipeline > run > step > task, as attribution decided (all optional). */
 export interface TaskRef {
@@ -103,7 +103,12 @@ export interface ProcessRecord extends ProcessIdentity {
   failedOpens: Array<{ path: string; error: string; count: number; ts: number }>;
   oom?: OomKill;
   /** Host conditions seen while the process was alive. */
-  hostSeen?: { maxMemorySome10?: number; maxCpuSome10?: number; maxIoSome10?: number; minMemoryAvailableBytes?: number };
+  hostSeen?: {
+    maxMemorySome10?: number;
+    maxCpuSome10?: number;
+    maxIoSome10?: number;
+    minMemoryAvailableBytes?: number;
+  };
   retryKey?: string;
   attempt?: number;
 }
@@ -166,5 +171,8 @@ export interface DetectorContext {
   upsert(id: string, proc: ProcessRecord | undefined, draft: InsightDraft): Insight;
   get(id: string): Insight | undefined;
   /** Changes fields of an existing insight (state, endTs, evidence), keeping what it concerns. */
-  patch(id: string, fields: Partial<Pick<Insight, 'state' | 'endTs' | 'summary' | 'evidence' | 'severity'>>): Insight | undefined;
+  patch(
+    id: string,
+    fields: Partial<Pick<Insight, 'state' | 'endTs' | 'summary' | 'evidence' | 'severity'>>,
+  ): Insight | undefined;
 }

@@ -2,10 +2,15 @@
 // average above CPUs x loadPerCpu. Concerns the traced process that used the most CPU.
 import type { HostSample } from '@tracer/events';
 import type { DetectorContext, ProcessRecord } from '../types.ts';
-import { advanceEpisode } from './host-episodes.ts';
 import { formatDuration, who } from './format.ts';
+import { advanceEpisode } from './host-episodes.ts';
 
-export function detectCpuOversubscription(ctx: DetectorContext, h: HostSample, alive: ProcessRecord[], settings: ProcessRecord['settings']): void {
+export function detectCpuOversubscription(
+  ctx: DetectorContext,
+  h: HostSample,
+  alive: ProcessRecord[],
+  settings: ProcessRecord['settings'],
+): void {
   const s = settings.cpuOversubscription;
   if (!s.enabled) return;
   const some10 = h.pressure?.cpu?.some10;
@@ -13,7 +18,13 @@ export function detectCpuOversubscription(ctx: DetectorContext, h: HostSample, a
   const overloaded = cpus !== undefined && h.load1 >= cpus * s.loadPerCpu;
   const active = alive.length > 0 && ((some10 ?? 0) >= s.minSome10 || overloaded);
   const host = ctx.state.host;
-  const { episode, ended } = advanceEpisode(host.cpu, active, h.ts, 'host#cpu_oversubscription', some10 ?? (cpus ? (100 * h.load1) / cpus : 0));
+  const { episode, ended } = advanceEpisode(
+    host.cpu,
+    active,
+    h.ts,
+    'host#cpu_oversubscription',
+    some10 ?? (cpus ? (100 * h.load1) / cpus : 0),
+  );
   host.cpu = episode;
   if (episode) {
     for (const p of alive) episode.affected.add(p.key);
@@ -25,7 +36,14 @@ export function detectCpuOversubscription(ctx: DetectorContext, h: HostSample, a
         severity: 'warning',
         startTs: episode.startTs,
         summary: `Host CPU oversubscribed for ${formatDuration(h.ts - episode.startTs)} while ${episode.affected.size} traced process(es) ran (${some10 !== undefined ? `PSI cpu some ${some10.toFixed(0)}%, ` : ''}load ${h.load1.toFixed(1)}${cpus ? ` on ${cpus} CPUs` : ''})${top ? `; busiest: ${who(top)}` : ''}.`,
-        evidence: { ...(some10 !== undefined ? { cpuSome10: some10 } : {}), load1: h.load1, ...(cpus ? { cpus } : {}), cpuBusyRatio: h.cpuBusyRatio, affectedProcesses: episode.affected.size, durationNs: h.ts - episode.startTs },
+        evidence: {
+          ...(some10 !== undefined ? { cpuSome10: some10 } : {}),
+          load1: h.load1,
+          ...(cpus ? { cpus } : {}),
+          cpuBusyRatio: h.cpuBusyRatio,
+          affectedProcesses: episode.affected.size,
+          durationNs: h.ts - episode.startTs,
+        },
       });
     }
   }

@@ -2,13 +2,19 @@
 // as soon as it is seen, while the process still runs; if the process then fails, the same
 // insight gains the exit status and the root cause.
 import type { DetectorContext, ProcessRecord } from '../types.ts';
-import { failureId } from './oom-kill.ts';
 import { who } from './format.ts';
+import { failureId } from './oom-kill.ts';
 
-export function diskFullEvidence(p: ProcessRecord): { what: string; evidence: Record<string, string | number>; lines: number[] } {
+export function diskFullEvidence(p: ProcessRecord): {
+  what: string;
+  evidence: Record<string, string | number>;
+  lines: number[];
+} {
   const sys = p.syscallErrors.find((e) => e.errno === 'ENOSPC' || e.errno === 'EDQUOT');
   const open = p.failedOpens.find((o) => o.error === 'ENOSPC' || o.error === 'EDQUOT');
-  const lines = (p.streams.stderr?.findings ?? []).concat(p.streams.stdout?.findings ?? []).filter((f) => f.category === 'disk_full');
+  const lines = (p.streams.stderr?.findings ?? [])
+    .concat(p.streams.stdout?.findings ?? [])
+    .filter((f) => f.category === 'disk_full');
   const what = sys
     ? `${sys.syscall} failed with ${sys.errno}${sys.path ? ` on ${sys.path}` : ''}${sys.count > 1 ? ` (x${sys.count})` : ''}`
     : open
@@ -17,7 +23,9 @@ export function diskFullEvidence(p: ProcessRecord): { what: string; evidence: Re
   return {
     what,
     evidence: {
-      ...(sys ? { syscall: sys.syscall, errno: sys.errno, failedCalls: sys.count, ...(sys.path ? { path: sys.path } : {}) } : {}),
+      ...(sys
+        ? { syscall: sys.syscall, errno: sys.errno, failedCalls: sys.count, ...(sys.path ? { path: sys.path } : {}) }
+        : {}),
       ...(open && !sys ? { errno: open.error, path: open.path } : {}),
       writeBytes: p.writeBytes,
     },
@@ -39,7 +47,11 @@ export function onDiskFullSeen(ctx: DetectorContext, p: ProcessRecord, ts: numbe
     evidence: d.evidence,
     category: 'disk_full',
     confidence: 0.95,
-    errorEntries: (p.streams.stderr?.findings ?? []).concat(p.streams.stdout?.findings ?? []).filter((f) => f.category === 'disk_full').slice(0, 20).map((f) => ({ stream: f.stream, line: f.line, text: f.text, level: f.level, count: f.count })),
+    errorEntries: (p.streams.stderr?.findings ?? [])
+      .concat(p.streams.stdout?.findings ?? [])
+      .filter((f) => f.category === 'disk_full')
+      .slice(0, 20)
+      .map((f) => ({ stream: f.stream, line: f.line, text: f.text, level: f.level, count: f.count })),
   });
   ctx.state.failureOf.set(p.key, ctx.state.failureOf.get(p.key) ?? p.key);
 }

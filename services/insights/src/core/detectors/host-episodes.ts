@@ -11,7 +11,14 @@ export function advanceEpisode(
   level: number,
 ): { episode: Episode | undefined; ended?: Episode } {
   if (active) {
-    const e = ep ?? { id: `${idPrefix}@${ts}`, startTs: ts, lastTs: ts, open: false, peak: level, affected: new Set<string>() };
+    const e = ep ?? {
+      id: `${idPrefix}@${ts}`,
+      startTs: ts,
+      lastTs: ts,
+      open: false,
+      peak: level,
+      affected: new Set<string>(),
+    };
     e.lastTs = ts;
     e.peak = Math.max(e.peak, level);
     return { episode: e };

@@ -7,7 +7,10 @@ test('memory pressure while a task ran: one insight for the episode, on the larg
   const t = traceBuilder();
   t.hostInfo(4, 16e9).at(0).exec(101, ['STAR', '--genomeLoad']).exec(102, ['fastqc', 'x.fq']);
   for (let s = 1; s <= 30; s++) {
-    t.at(s).sample(101, { cpuS: s, rssBytes: 12e9 }).sample(102, { cpuS: s, rssBytes: 1e9 }).host({ memSome10: s <= 25 ? 35 : 0, avail: 1e9, used: 15e9 });
+    t.at(s)
+      .sample(101, { cpuS: s, rssBytes: 12e9 })
+      .sample(102, { cpuS: s, rssBytes: 1e9 })
+      .host({ memSome10: s <= 25 ? 35 : 0, avail: 1e9, used: 15e9 });
   }
   const insights = analyzeTrace(t.events);
   const mem = insights.filter((i) => i.kind === 'memory_pressure');
@@ -19,7 +22,10 @@ test('memory pressure while a task ran: one insight for the episode, on the larg
 test('CPU oversubscription from PSI and load', () => {
   const t = traceBuilder();
   t.hostInfo(2, 8e9).at(0).exec(101, ['bwa', 'mem', '-t', '16']);
-  for (let s = 1; s <= 40; s++) t.at(s).sample(101, { cpuS: s * 2 }).host({ busy: 1, load1: 16, cpuSome10: 80 });
+  for (let s = 1; s <= 40; s++)
+    t.at(s)
+      .sample(101, { cpuS: s * 2 })
+      .host({ busy: 1, load1: 16, cpuSome10: 80 });
   const [i] = analyzeTrace(t.events).filter((x) => x.kind === 'cpu_oversubscription');
   assert.ok(i);
   assert.equal(i.pid, 101);
@@ -29,7 +35,10 @@ test('CPU oversubscription from PSI and load', () => {
 test('short or mild pressure says nothing', () => {
   const t = traceBuilder();
   t.hostInfo(2, 8e9).at(0).exec(101, ['bwa']);
-  for (let s = 1; s <= 40; s++) t.at(s).sample(101, { cpuS: s }).host({ load1: 2, cpuSome10: s < 5 ? 90 : 5, memSome10: 2 });
+  for (let s = 1; s <= 40; s++)
+    t.at(s)
+      .sample(101, { cpuS: s })
+      .host({ load1: 2, cpuSome10: s < 5 ? 90 : 5, memSome10: 2 });
   assert.deepEqual(analyzeTrace(t.events), []);
 });
 

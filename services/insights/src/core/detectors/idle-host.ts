@@ -2,10 +2,15 @@
 // paid for and doing nothing.
 import type { HostSample } from '@tracer/events';
 import type { DetectorContext, ProcessRecord } from '../types.ts';
-import { advanceEpisode } from './host-episodes.ts';
 import { formatDuration, pct } from './format.ts';
+import { advanceEpisode } from './host-episodes.ts';
 
-export function detectIdleHost(ctx: DetectorContext, h: HostSample, alive: ProcessRecord[], settings: ProcessRecord['settings']): void {
+export function detectIdleHost(
+  ctx: DetectorContext,
+  h: HostSample,
+  alive: ProcessRecord[],
+  settings: ProcessRecord['settings'],
+): void {
   const s = settings.idleHost;
   if (!s.enabled) return;
   const active = alive.length === 0 && h.cpuBusyRatio <= s.maxCpuBusyRatio;

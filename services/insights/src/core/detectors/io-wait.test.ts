@@ -6,10 +6,14 @@ import { analyzeTrace } from '../analyze-trace.ts';
 test('kernel block-I/O delay above the share and the absolute threshold gives io_wait', () => {
   const t = traceBuilder();
   t.at(0).exec(101, ['dd', 'if=/dev/zero', 'of=/data/x', 'oflag=direct']);
-  for (let s = 1; s <= 30; s++) t.at(s).sample(101, { cpuS: s * 0.1, writeBytes: s * 10e6, ioWaitS: s * 0.8, state: 'D' });
+  for (let s = 1; s <= 30; s++)
+    t.at(s).sample(101, { cpuS: s * 0.1, writeBytes: s * 10e6, ioWaitS: s * 0.8, state: 'D' });
   t.at(30.5).exit(101, { ioWaitS: 24.4 });
   const insights = analyzeTrace(t.events);
-  assert.deepEqual(insights.map((i) => [i.kind, i.pid]), [['io_wait', 101]]);
+  assert.deepEqual(
+    insights.map((i) => [i.kind, i.pid]),
+    [['io_wait', 101]],
+  );
   const i = insights[0]!;
   assert.equal(i.evidence.source, 'kernel block-I/O delay');
   assert.ok((i.evidence.share as number) > 0.7);
@@ -37,5 +41,8 @@ test('the share threshold is a per-step setting', () => {
   t.at(0).exec(101, ['samtools', 'sort', 'x.bam']);
   for (let s = 1; s <= 40; s++) t.at(s).sample(101, { cpuS: s * 0.7, ioWaitS: s * 0.3, state: 'R' });
   assert.equal(analyzeTrace(t.events).length, 1);
-  assert.equal(analyzeTrace(t.events, { config: { steps: { 'samtools sort': { ioWait: { minShare: 0.5 } } } } }).length, 0);
+  assert.equal(
+    analyzeTrace(t.events, { config: { steps: { 'samtools sort': { ioWait: { minShare: 0.5 } } } } }).length,
+    0,
+  );
 });

@@ -2,10 +2,15 @@
 // or little memory left available. Concerns the traced process with the largest RSS.
 import type { HostSample } from '@tracer/events';
 import type { DetectorContext, ProcessRecord } from '../types.ts';
-import { advanceEpisode } from './host-episodes.ts';
 import { formatBytes, formatDuration, who } from './format.ts';
+import { advanceEpisode } from './host-episodes.ts';
 
-export function detectMemoryPressure(ctx: DetectorContext, h: HostSample, alive: ProcessRecord[], settings: ProcessRecord['settings']): void {
+export function detectMemoryPressure(
+  ctx: DetectorContext,
+  h: HostSample,
+  alive: ProcessRecord[],
+  settings: ProcessRecord['settings'],
+): void {
   const s = settings.memoryPressure;
   if (!s.enabled) return;
   const some10 = h.pressure?.memory?.some10 ?? 0;
@@ -25,7 +30,13 @@ export function detectMemoryPressure(ctx: DetectorContext, h: HostSample, alive:
         severity: 'warning',
         startTs: episode.startTs,
         summary: `Host memory pressure for ${formatDuration(h.ts - episode.startTs)} while ${episode.affected.size} traced process(es) ran (PSI memory some ${episode.peak.toFixed(0)}%, ${formatBytes(h.memoryAvailableBytes)} available)${top ? `; largest: ${who(top)} at ${formatBytes(top.rssBytes)}` : ''}.`,
-        evidence: { peakSome10: episode.peak, memoryAvailableBytes: h.memoryAvailableBytes, memoryUsedBytes: h.memoryUsedBytes, affectedProcesses: episode.affected.size, durationNs: h.ts - episode.startTs },
+        evidence: {
+          peakSome10: episode.peak,
+          memoryAvailableBytes: h.memoryAvailableBytes,
+          memoryUsedBytes: h.memoryUsedBytes,
+          affectedProcesses: episode.affected.size,
+          durationNs: h.ts - episode.startTs,
+        },
       });
     }
   }

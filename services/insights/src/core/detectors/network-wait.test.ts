@@ -9,14 +9,18 @@ test('a client waiting on a server that never answers: network_wait, not no_prog
   t.at(0.5).sample(101, { cpuS: 0.02, netSendBytes: 80, netRecvBytes: 0 });
   for (let s = 1; s <= 20; s++) t.at(s).sample(101, { cpuS: 0.02, netSendBytes: 80, netRecvBytes: 0 });
   const insights = analyzeTrace(t.events, { config: { defaults: { noProgress: { afterNs: 10e9 } } } });
-  assert.deepEqual(insights.map((i) => [i.kind, i.pid]), [['network_wait', 101]]);
+  assert.deepEqual(
+    insights.map((i) => [i.kind, i.pid]),
+    [['network_wait', 101]],
+  );
   assert.ok((insights[0]!.evidence.share as number) >= 0.9);
 });
 
 test('a download that keeps receiving is not waiting', () => {
   const t = traceBuilder();
   t.at(0).exec(101, ['wget', 'https://example.org/ref.fa']);
-  for (let s = 1; s <= 30; s++) t.at(s).sample(101, { cpuS: 0.02, netSendBytes: 100, netRecvBytes: s * 1e6, writeBytes: s * 1e6 });
+  for (let s = 1; s <= 30; s++)
+    t.at(s).sample(101, { cpuS: 0.02, netSendBytes: 100, netRecvBytes: s * 1e6, writeBytes: s * 1e6 });
   assert.deepEqual(analyzeTrace(t.events), []);
 });
 

@@ -7,15 +7,17 @@ const config = { defaults: { noProgress: { afterNs: 10e9 } } };
 
 function stalled(seconds: number) {
   const t = traceBuilder();
-  t.at(0).exec(100, ['sh', '-c', 'cat /tmp/fifo'])
-    .at(0.05).exec(101, ['cat', '/tmp/fifo'], { ppid: 100 });
+  t.at(0).exec(100, ['sh', '-c', 'cat /tmp/fifo']).at(0.05).exec(101, ['cat', '/tmp/fifo'], { ppid: 100 });
   for (let s = 1; s <= seconds; s++) t.at(s).sample(100, { cpuS: 0.002 }).sample(101, { cpuS: 0.001, state: 'S' });
   return t;
 }
 
 test('a reader blocked on a FIFO: one no_progress insight, on the reader, not on the waiting shell', () => {
   const insights = analyzeTrace(stalled(15).events, { config });
-  assert.deepEqual(insights.map((i) => [i.kind, i.pid]), [['no_progress', 101]]);
+  assert.deepEqual(
+    insights.map((i) => [i.kind, i.pid]),
+    [['no_progress', 101]],
+  );
   assert.match(insights[0]!.summary, /no progress for 1\d\.\d s|no progress for 1\d s/);
   assert.equal(insights[0]!.state, 'open');
 });
@@ -36,6 +38,7 @@ test('progress resuming resolves the same insight', () => {
 test('output counts as progress, and sleep is never stalled', () => {
   const t = traceBuilder();
   t.at(0).exec(101, ['python', 'poll.py']).exec(102, ['sleep', '60']);
-  for (let s = 1; s <= 20; s++) t.at(s).sample(101, { cpuS: 0.01 }).sample(102, {}).log(101, `waiting ${s}\n`, 'stdout');
+  for (let s = 1; s <= 20; s++)
+    t.at(s).sample(101, { cpuS: 0.01 }).sample(102, {}).log(101, `waiting ${s}\n`, 'stdout');
   assert.deepEqual(analyzeTrace(t.events, { config }), []);
 });

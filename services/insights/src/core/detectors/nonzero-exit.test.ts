@@ -5,11 +5,17 @@ import { analyzeTrace } from '../analyze-trace.ts';
 
 test('a missing input: the insight is on cat, not on the shell that passed exit 1 on', () => {
   const t = traceBuilder();
-  t.at(0).exec(200, ['sh', '-c', 'cat /data/missing.fq | gzip > x.gz'])
-    .at(0.1).exec(201, ['cat', '/data/missing.fq'], { ppid: 200 }).exec(202, ['gzip'], { ppid: 200 })
+  t.at(0)
+    .exec(200, ['sh', '-c', 'cat /data/missing.fq | gzip > x.gz'])
+    .at(0.1)
+    .exec(201, ['cat', '/data/missing.fq'], { ppid: 200 })
+    .exec(202, ['gzip'], { ppid: 200 })
     .syscallError(201, 'openat', 'ENOENT', { path: '/data/missing.fq' })
     .log(201, 'cat: /data/missing.fq: No such file or directory\n')
-    .exit(201, { code: 1 }).exit(202, { code: 0 }).at(0.2).exit(200, { code: 1 });
+    .exit(201, { code: 1 })
+    .exit(202, { code: 0 })
+    .at(0.2)
+    .exit(200, { code: 1 });
   const insights = analyzeTrace(t.events);
   assert.equal(insights.length, 1, JSON.stringify(insights, null, 1));
   const i = insights[0]!;
@@ -23,8 +29,10 @@ test('a missing input: the insight is on cat, not on the shell that passed exit 
 
 test('a silent failure explained by the kernel: ENOENT on the input path', () => {
   const t = traceBuilder();
-  t.at(0).exec(301, ['./count_reads', 'sample.fq'], { cwd: '/data/run1' })
-    .fileOpen(301, '/etc/ld.so.cache').syscallError(301, 'openat', 'ENOENT', { path: '/usr/lib/locale/C.utf8/LC_CTYPE' })
+  t.at(0)
+    .exec(301, ['./count_reads', 'sample.fq'], { cwd: '/data/run1' })
+    .fileOpen(301, '/etc/ld.so.cache')
+    .syscallError(301, 'openat', 'ENOENT', { path: '/usr/lib/locale/C.utf8/LC_CTYPE' })
     .syscallError(301, 'openat', 'ENOENT', { path: '/data/run1/sample.fq' })
     .exit(301, { code: 1 });
   const [i] = analyzeTrace(t.events);
@@ -34,8 +42,12 @@ test('a silent failure explained by the kernel: ENOENT on the input path', () =>
 
 test('a failure the parent handled (exit 0) is not reported', () => {
   const t = traceBuilder();
-  t.at(0).exec(200, ['sh', '-c', 'grep -q foo x || true'])
-    .at(0.1).exec(201, ['grep', '-q', 'foo', 'x'], { ppid: 200 }).exit(201, { code: 1 }).exit(200, { code: 0 });
+  t.at(0)
+    .exec(200, ['sh', '-c', 'grep -q foo x || true'])
+    .at(0.1)
+    .exec(201, ['grep', '-q', 'foo', 'x'], { ppid: 200 })
+    .exit(201, { code: 1 })
+    .exit(200, { code: 0 });
   assert.deepEqual(analyzeTrace(t.events), []);
 });
 

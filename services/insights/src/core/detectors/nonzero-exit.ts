@@ -5,6 +5,7 @@ import type { ProcessRecord } from '../types.ts';
 import { who } from './format.ts';
 
 export function nonzeroExitSummary(p: ProcessRecord, reported: ProcessRecord, cause: string): string {
-  const via = reported.key !== p.key ? ` (passed on by ${reported.tool} pid ${reported.pid}, exit ${reported.exit?.code})` : '';
+  const via =
+    reported.key !== p.key ? ` (passed on by ${reported.tool} pid ${reported.pid}, exit ${reported.exit?.code})` : '';
   return `${who(p)} failed with ${describeExit(p.exit!.code, p.exit!.signal)}${via}: ${cause}`;
 }

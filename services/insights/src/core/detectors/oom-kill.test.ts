@@ -8,13 +8,20 @@ const MiB = 1024 ** 2;
 
 function oomTrace() {
   const t = traceBuilder();
-  t.at(0).exec(100, ['sh', '-c', 'bwa mem ref.fa r.fq'])
-    .at(0.1).exec(101, ['bwa', 'mem', 'ref.fa', 'r.fq'], { ppid: 100 })
-    .at(1).sample(101, { cpuS: 0.9, rssBytes: 200 * MiB })
-    .at(2).sample(101, { cpuS: 1.9, rssBytes: 250 * MiB })
-    .at(2.5).oom(101, { limit: 256 * MiB, usage: 256 * MiB, rss: 254 * MiB })
+  t.at(0)
+    .exec(100, ['sh', '-c', 'bwa mem ref.fa r.fq'])
+    .at(0.1)
+    .exec(101, ['bwa', 'mem', 'ref.fa', 'r.fq'], { ppid: 100 })
+    .at(1)
+    .sample(101, { cpuS: 0.9, rssBytes: 200 * MiB })
+    .at(2)
+    .sample(101, { cpuS: 1.9, rssBytes: 250 * MiB })
+    .at(2.5)
+    .oom(101, { limit: 256 * MiB, usage: 256 * MiB, rss: 254 * MiB })
     .exit(101, { signal: 9, peakRssBytes: 250 * MiB })
-    .at(2.6).log(100, 'sh: line 1:   101 Killed                  bwa mem ref.fa r.fq\n').exit(100, { code: 137 });
+    .at(2.6)
+    .log(100, 'sh: line 1:   101 Killed                  bwa mem ref.fa r.fq\n')
+    .exit(100, { code: 137 });
   return t;
 }
 
@@ -47,10 +54,14 @@ test('the OOM insight opens when the kernel record arrives and keeps its id when
 
 test('SIGKILL without an OOM record is a signal insight that says so', () => {
   const t = traceBuilder();
-  t.at(0).exec(100, ['sh', '-c', 'bwa mem ref.fa r.fq'])
-    .at(0.1).exec(101, ['bwa', 'mem', 'ref.fa', 'r.fq'], { ppid: 100 })
-    .at(1).sample(101, { cpuS: 0.9, rssBytes: 200 * MiB })
-    .at(2).exit(101, { signal: 9, peakRssBytes: 210 * MiB })
+  t.at(0)
+    .exec(100, ['sh', '-c', 'bwa mem ref.fa r.fq'])
+    .at(0.1)
+    .exec(101, ['bwa', 'mem', 'ref.fa', 'r.fq'], { ppid: 100 })
+    .at(1)
+    .sample(101, { cpuS: 0.9, rssBytes: 200 * MiB })
+    .at(2)
+    .exit(101, { signal: 9, peakRssBytes: 210 * MiB })
     .exit(100, { code: 137 });
   const [i, ...rest] = analyzeTrace(t.events);
   assert.equal(rest.length, 0);
@@ -61,6 +72,8 @@ test('SIGKILL without an OOM record is a signal insight that says so', () => {
 });
 
 test('disabled per step: no insight', () => {
-  const insights = analyzeTrace(oomTrace().events, { config: { steps: { 'bwa mem': { oomKill: { enabled: false } } } } });
+  const insights = analyzeTrace(oomTrace().events, {
+    config: { steps: { 'bwa mem': { oomKill: { enabled: false } } } },
+  });
   assert.ok(insights.every((i) => i.kind !== 'oom_kill'));
 });

@@ -5,30 +5,62 @@ import { analyzeTrace } from '../analyze-trace.ts';
 
 test('the same task run again after a failure: one retry insight; success resolves the failure', () => {
   const t = traceBuilder();
-  t.at(0).exec(100, ['bash', 'retry.sh'])
-    .at(1).exec(101, ['fetch-ref', 'hg38'], { ppid: 100 }).log(101, 'curl: (28) Operation timed out after 30000 milliseconds\n').at(31).exit(101, { code: 28 })
-    .at(32).exec(102, ['fetch-ref', 'hg38'], { ppid: 100 }).at(40).exit(102, { code: 0 })
-    .at(40.1).exit(100, { code: 0 });
+  t.at(0)
+    .exec(100, ['bash', 'retry.sh'])
+    .at(1)
+    .exec(101, ['fetch-ref', 'hg38'], { ppid: 100 })
+    .log(101, 'curl: (28) Operation timed out after 30000 milliseconds\n')
+    .at(31)
+    .exit(101, { code: 28 })
+    .at(32)
+    .exec(102, ['fetch-ref', 'hg38'], { ppid: 100 })
+    .at(40)
+    .exit(102, { code: 0 })
+    .at(40.1)
+    .exit(100, { code: 0 });
   const insights = analyzeTrace(t.events);
-  assert.deepEqual(insights.map((i) => i.kind), ['retry']);
+  assert.deepEqual(
+    insights.map((i) => i.kind),
+    ['retry'],
+  );
   assert.match(insights[0]!.summary, /attempt 2 .* after 1 failed attempt\(s\) \(exit 28\); this attempt succeeded/);
 });
 
 test('attribution task keys make Nextflow-style retries (new work dir) one task', () => {
   const t = traceBuilder();
-  const attribution = (p: { argv: string[] }) => (p.argv[0] === 'bash' ? { taskKey: 'FASTQC (sample1)', step: 'FASTQC', isTaskRoot: true } : undefined);
-  t.at(0).exec(10, ['nextflow', 'run', 'main.nf'])
-    .at(1).exec(101, ['bash', '.command.run'], { ppid: 10, cwd: '/work/ab/12' }).log(101, 'java.lang.OutOfMemoryError: Java heap space\n').at(5).exit(101, { code: 1 })
-    .at(6).exec(102, ['bash', '.command.run'], { ppid: 10, cwd: '/work/cd/34' }).at(9).exit(102, { code: 0 })
-    .at(10).exit(10, { code: 0 });
+  const attribution = (p: { argv: string[] }) =>
+    p.argv[0] === 'bash' ? { taskKey: 'FASTQC (sample1)', step: 'FASTQC', isTaskRoot: true } : undefined;
+  t.at(0)
+    .exec(10, ['nextflow', 'run', 'main.nf'])
+    .at(1)
+    .exec(101, ['bash', '.command.run'], { ppid: 10, cwd: '/work/ab/12' })
+    .log(101, 'java.lang.OutOfMemoryError: Java heap space\n')
+    .at(5)
+    .exit(101, { code: 1 })
+    .at(6)
+    .exec(102, ['bash', '.command.run'], { ppid: 10, cwd: '/work/cd/34' })
+    .at(9)
+    .exit(102, { code: 0 })
+    .at(10)
+    .exit(10, { code: 0 });
   const insights = analyzeTrace(t.events, { attribution });
   const kinds = insights.map((i) => [i.kind, i.state]);
-  assert.deepEqual(kinds, [['nonzero_exit', 'resolved'], ['retry', 'open']]);
+  assert.deepEqual(kinds, [
+    ['nonzero_exit', 'resolved'],
+    ['retry', 'open'],
+  ]);
   assert.equal(insights[0]!.category, 'java_heap');
 });
 
 test('the same command run twice, both successful, is no retry', () => {
   const t = traceBuilder();
-  t.at(0).exec(100, ['bash', 'x.sh']).exec(101, ['gzip', '-t', 'a.gz'], { ppid: 100 }).exit(101).at(1).exec(102, ['gzip', '-t', 'a.gz'], { ppid: 100 }).exit(102).exit(100);
+  t.at(0)
+    .exec(100, ['bash', 'x.sh'])
+    .exec(101, ['gzip', '-t', 'a.gz'], { ppid: 100 })
+    .exit(101)
+    .at(1)
+    .exec(102, ['gzip', '-t', 'a.gz'], { ppid: 100 })
+    .exit(102)
+    .exit(100);
   assert.deepEqual(analyzeTrace(t.events), []);
 });

@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import { failed } from '../processes.ts';
 import type { DetectorContext, ProcessRecord } from '../types.ts';
-import { failureId } from './oom-kill.ts';
 import { who } from './format.ts';
+import { failureId } from './oom-kill.ts';
 
 export function retryKeyOf(p: ProcessRecord): string {
   return p.task?.taskKey ?? `${p.exe}\0${p.argv.join('\0')}\0${p.cwd}`;
@@ -22,7 +22,11 @@ export function onAttemptStart(ctx: DetectorContext, p: ProcessRecord): void {
   if (p.retryKey === key) return;
   if (p.retryKey) {
     const old = ctx.state.attempts.get(p.retryKey);
-    if (old) ctx.state.attempts.set(p.retryKey, old.filter((k) => k !== p.key));
+    if (old)
+      ctx.state.attempts.set(
+        p.retryKey,
+        old.filter((k) => k !== p.key),
+      );
   }
   p.retryKey = key;
   const attempts = ctx.state.attempts.get(key) ?? [];
@@ -37,7 +41,9 @@ export function onAttemptEnd(ctx: DetectorContext, p: ProcessRecord): void {
 }
 
 function updateRetry(ctx: DetectorContext, key: string): void {
-  const attempts = (ctx.state.attempts.get(key) ?? []).map((k) => ctx.state.processes.get(k)).filter((p): p is ProcessRecord => p !== undefined);
+  const attempts = (ctx.state.attempts.get(key) ?? [])
+    .map((k) => ctx.state.processes.get(k))
+    .filter((p): p is ProcessRecord => p !== undefined);
   if (attempts.length < 2) return;
   const earlier = attempts.slice(0, -1);
   const failedEarlier = earlier.filter(failed);
@@ -64,7 +70,8 @@ function updateRetry(ctx: DetectorContext, key: string): void {
   if (outcome === 'succeeded') {
     for (const p of failedEarlier) {
       const f = ctx.get(failureId(p));
-      if (f && f.state === 'open') ctx.patch(f.id, { state: 'resolved', evidence: { ...f.evidence, resolvedByAttempt: attempts.length } });
+      if (f && f.state === 'open')
+        ctx.patch(f.id, { state: 'resolved', evidence: { ...f.evidence, resolvedByAttempt: attempts.length } });
     }
   }
 }

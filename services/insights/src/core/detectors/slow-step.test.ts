@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { traceBuilder } from '../../../test/trace-builder.ts';
 import { analyzeTrace } from '../analyze-trace.ts';
-import { median, slowBaseline } from './slow-step.ts';
 import { defaultSettings } from '../config.ts';
+import { median, slowBaseline } from './slow-step.ts';
 
 const S = 1e9;
 const history = { 'align.sh': [10, 11, 9, 10, 12, 10, 60].map((s) => s * S) };

@@ -18,7 +18,10 @@ export interface Baseline {
   thresholdNs: number;
 }
 
-export function slowBaseline(history: readonly number[], p: ProcessRecord['settings']['slowStep']): Baseline | undefined {
+export function slowBaseline(
+  history: readonly number[],
+  p: ProcessRecord['settings']['slowStep'],
+): Baseline | undefined {
   if (history.length < p.minHistory) return undefined;
   const med = median(history);
   const mad = median(history.map((x) => Math.abs(x - med)));
