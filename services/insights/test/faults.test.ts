@@ -95,7 +95,7 @@ test('a tool stalled reading a FIFO nobody writes: no_progress on the reader', o
 });
 
 test('heavy I/O wait (an fsync storm): io_wait on the writer', opt, async (t) => {
-  const options: InsightsOptions = { config: { defaults: { ioWait: { minNs: 1 * S, minShare: 0.2 } } } };
+  const options: InsightsOptions = { config: { defaults: { ioWait: { minNs: 0.5 * S, minShare: 0.2 } } } };
   const file = join(work, 'fsync.dat');
   const run = await traceRun(['dd', 'if=/dev/zero', `of=${file}`, 'bs=4k', 'count=5000', 'oflag=dsync']);
   if (needsBpf(t, run)) return;

@@ -79,7 +79,7 @@ const noisePath = [
   /\.so(?:\.[\d.]+)?$/,
   /\/(?:locale|gconv|zoneinfo|terminfo|fonts)\//,
   /__pycache__|\.pyc$|\.pth$|site-packages|dist-packages|\/python\d/,
-  /^\/etc\//,
+  /(?:^|\/)etc\//,
   /(?:^|\/)\.[^/]+/,
   /^\/nix\/store\/|^\/opt\/conda\/(?:lib|pkgs|share|etc|conda-meta)\//,
   /^\/(?:usr\/)?s?bin\/|^\/usr\/local\/s?bin\//,
@@ -166,7 +166,8 @@ export function buildEvidencePacket(
   reported?: ProcessRecord,
 ): EvidencePacket {
   const chain = ancestorsUpTo(state, culprit, reported ?? culprit);
-  const related = [...chain, ...descendants(state, culprit)];
+  // Children that succeeded handled whatever they printed or failed to open (probes, retries).
+  const related = [...chain, ...descendants(state, culprit).filter((d) => !d.exit || d.exit.code !== 0 || d.exit.signal !== null)];
   const errorLines: EvidenceLine[] = [];
   for (const p of related) {
     for (const stream of ['stderr', 'stdout'] as const) {

@@ -49,6 +49,11 @@ function selectRows(lines: LogLine[], marked: Set<number>): Row[] {
   return rows;
 }
 
+/** Error entries in log order (the root cause keeps them most decisive first). */
+function byLine<T extends { pid: number; stream: string; line: number }>(entries: T[]): T[] {
+  return [...entries].sort((a, b) => a.pid - b.pid || a.stream.localeCompare(b.stream) || a.line - b.line);
+}
+
 function exitText(p: EvidencePacket): string {
   if (!p.exit) return 'still running at the end of the trace';
   return p.exit.meaning + (p.exit.coreDumped ? ', core dumped' : '');
@@ -122,7 +127,7 @@ export function renderMarkdown(r: ReportInput): string {
   if (rc.errorEntries.length === 0) out.push('No error lines were captured.');
   else {
     out.push('| pid | stream | line | text |', '|---|---|---|---|');
-    for (const e of rc.errorEntries)
+    for (const e of byLine(rc.errorEntries))
       out.push(`| ${e.pid} | ${e.stream} | ${e.line} | \`${mdEscape(e.text).replace(/`/g, "'")}\` |`);
   }
   const kernel = [
@@ -203,7 +208,7 @@ export function renderHtml(r: ReportInput): string {
   if (rc.errorEntries.length === 0) o.push('<p>No error lines were captured.</p>');
   else {
     o.push('<table><tr><th>pid</th><th>stream</th><th>line</th><th>text</th></tr>');
-    for (const e of rc.errorEntries)
+    for (const e of byLine(rc.errorEntries))
       o.push(
         `<tr><td>${e.pid}</td><td>${e.stream}</td><td><a href="#l-${e.pid}-${e.stream}-${e.line}">${e.line}</a></td><td><code>${h(e.text)}</code></td></tr>`,
       );
