@@ -88,6 +88,7 @@ export async function runTraced(options: RunTracedOptions): Promise<RunTracedRes
   let preparer: RecordPreparer | undefined;
   const pending: SourceRecord[] = [];
   let rejected = 0;
+  let writeFailures = 0;
   const write = (records: SourceRecord[]) => {
     if (!preparer) {
       pending.push(...records);
@@ -99,7 +100,13 @@ export async function runTraced(options: RunTracedOptions): Promise<RunTracedRes
         log.warn({ type: r.type, seq: r.seq, reason: r.reason }, 'invalid event dropped');
     }
     for (const e of events) table.apply(e);
-    writer.write(events);
+    try {
+      writer.write(events);
+    } catch (err) {
+      // A full disk must not stop CMD: the events are counted as lost and the run goes on.
+      if (writeFailures === 0) log.error({ err: (err as Error).message, tracePath }, 'writing the trace failed');
+      writeFailures += events.length;
+    }
   };
 
   // Records about CMD's root process wait for its exit status when /proc could not read it.
@@ -208,7 +215,7 @@ export async function runTraced(options: RunTracedOptions): Promise<RunTracedRes
   if (table.live.size > 0) sampler.tick();
 
   const stats: SourceStats = source.stats();
-  const droppedUser = stats.droppedUser + rejected;
+  const droppedUser = stats.droppedUser + rejected + writeFailures;
   const eventsSent = writer.written;
   write([
     {

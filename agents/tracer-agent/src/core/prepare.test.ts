@@ -78,3 +78,12 @@ test('applies the filter before stamping', () => {
     [5, 6],
   );
 });
+
+test('a record the policy cannot handle is rejected, not thrown', () => {
+  const p = createRecordPreparer({ envelope });
+  const broken = { type: 'process.exec', ts: 1, pid: 1, upid: '0123abcd-1-1', argv: null } as unknown as SourceRecord;
+  const { events, rejects } = p.prepare([broken, exec(2, 0, ['b'])]);
+  assert.equal(events.length, 1);
+  assert.match(rejects[0]!.reason, /^malformed record: /);
+  assert.equal(events[0]!.seq, 1);
+});

@@ -110,10 +110,22 @@ export function createRecordPreparer(options: {
     prepare(batch) {
       const out: PreparedBatch = { events: [], rejects: [], redactions: [] };
       for (const raw of batch) {
-        if (!filter(raw)) continue;
-        const { record, redactions } = applyPolicy(raw);
-        out.redactions.push(...redactions);
-        const stamped = stampEnvelope(record, options.envelope, seq++);
+        let stamped: Record<string, unknown>;
+        try {
+          if (!filter(raw)) continue;
+          const { record, redactions } = applyPolicy(raw);
+          out.redactions.push(...redactions);
+          stamped = stampEnvelope(record, options.envelope, seq);
+        } catch (err) {
+          // A record too malformed for the policy (argv not a list...) is a reject, never a crash.
+          out.rejects.push({
+            type: String(raw?.type),
+            seq: seq++,
+            reason: `malformed record: ${(err as Error).message}`,
+          });
+          continue;
+        }
+        seq++;
         const checked = validateEvent(stamped);
         if (checked.ok) out.events.push(checked.event);
         else out.rejects.push({ type: String(raw.type), seq: stamped.seq as number, reason: checked.reason });
