@@ -116,3 +116,29 @@ test('Snakefile templates: shell strings with placeholders, triple quotes and sc
   assert.ok(multi[0]!.shell!.test('bwa mem r.fa q.fq \\ > x'));
   assert.equal(multi[1]!.script, 'plot.py');
 });
+
+test('recorded Snakemake 9.27 run: localrule blocks, `Finished jobid:`, script: and run: jobs', () => {
+  // fixtures/snakemake-9-ok.strace.jsonl: snakemake 9.27.1 (PyPI) under strace -f, the test
+  // Snakefile plus a `script:` rule (report) and a `run:` rule (note).
+  const { tree } = replay(fixtureEvents('snakemake-9-ok.strace.jsonl'), null);
+  const run = tree.runs[0]!;
+  assert.equal(run.engine, 'snakemake');
+  assert.equal(run.status, 'succeeded');
+  assert.deepEqual(
+    run.steps.map((s) => `${s.name}:${s.tasks.map((t) => t.status).join(',')}`),
+    [
+      'bwa_index:succeeded',
+      'note:succeeded',
+      'bwa_map:succeeded,succeeded,succeeded',
+      'samtools_sort:succeeded,succeeded,succeeded',
+      'samtools_index:succeeded,succeeded,succeeded',
+      'stats:succeeded',
+      'report:succeeded',
+      'all:succeeded',
+    ],
+  );
+  const report = run.steps.find((s) => s.name === 'report')!.tasks[0]!;
+  assert.deepEqual(report.tools.map((t) => t.name), ['report.py']);
+  // The `run:` job's own `python -m snakemake` is how it runs, not a tool.
+  assert.deepEqual(run.steps.find((s) => s.name === 'note')!.tasks[0]!.tools, []);
+});
