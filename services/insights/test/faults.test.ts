@@ -226,3 +226,93 @@ test('a clean run gives no insight at all', opt, async () => {
   const { insights } = replay(run.events);
   assert.deepEqual(insights, [], describe(insights));
 });
+
+function installed(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+test('a clean Snakemake workflow gives no insight; a failing rule gives one, on the tool', opt, async (t) => {
+  if (!installed('snakemake')) return t.skip('snakemake is not installed');
+  const dir = join(work, 'smk');
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  writeFileSync(
+    join(dir, 'Snakefile'),
+    [
+      'wildcard_constraints:',
+      '    s="[a-z]+"',
+      'rule all:',
+      '    input: expand("out/{s}.sorted.txt", s=["a", "b", "c"])',
+      'rule make:',
+      '    output: "out/{s}.txt"',
+      '    shell: "seq 1 2000 | awk \'{{print $1 * 7 % 1000}}\' > {output}"',
+      'rule sort:',
+      '    input: "out/{s}.txt"',
+      '    output: "out/{s}.sorted.txt"',
+      '    shell: "sort -n {input} | uniq -c > {output}"',
+      'rule fail:',
+      '    output: "bad/x.txt"',
+      '    shell: "cat data/missing.fastq | head -4 > {output}; test -s {output}"',
+      '',
+    ].join('\n'),
+  );
+  const clean = await traceRun(['sh', '-c', `cd ${dir} && snakemake -c2 --quiet`]);
+  assert.equal(clean.status, 0, clean.stderr.slice(-2000));
+  const ok = replay(clean.events);
+  assert.deepEqual(ok.insights, [], describe(ok.insights));
+
+  const failing = await traceRun(['sh', '-c', `cd ${dir} && snakemake bad/x.txt -c1 --quiet`]);
+  const cat = pidOf(failing.events, (a) => a[0] === 'cat');
+  const bad = replay(failing.events);
+  const i = only(bad.insights, 'nonzero_exit', cat);
+  assert.equal(i.category, 'missing_input');
+  if (failing.mode === 'bpf')
+    assert.ok(
+      i.errorEntries?.some((e) => /Error in rule fail/.test(e.text)),
+      describe(bad.insights),
+    );
+});
+
+test('a clean cwltool workflow gives no insight', opt, async (t) => {
+  if (!installed('cwltool')) return t.skip('cwltool is not installed');
+  const dir = join(work, 'cwl');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'wf.cwl'),
+    `cwlVersion: v1.2
+class: Workflow
+inputs:
+  msg: string
+outputs:
+  out:
+    type: File
+    outputSource: count/out
+steps:
+  echo:
+    run:
+      class: CommandLineTool
+      baseCommand: echo
+      inputs:
+        m: { type: string, inputBinding: { position: 1 } }
+      outputs:
+        o: { type: stdout }
+      stdout: echo.txt
+    in: { m: msg }
+    out: [o]
+  count:
+    run:
+      class: CommandLineTool
+      baseCommand: [wc, -c]
+      inputs:
+        f: { type: File, inputBinding: { position: 1 } }
+      outputs:
+        out: { type: stdout }
+      stdout: count.txt
+    in: { f: echo/o }
+    out: [out]
+`,
+  );
+  const run = await traceRun(['sh', '-c', `cd ${dir} && cwltool --no-container --quiet wf.cwl --msg hello`]);
+  assert.equal(run.status, 0, run.stderr.slice(-2000));
+  const { insights } = replay(run.events);
+  assert.deepEqual(insights, [], describe(insights));
+});

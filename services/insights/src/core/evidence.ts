@@ -78,7 +78,7 @@ const noisePath = [
   /^\/(?:usr\/)?(?:local\/)?(?:lib|lib32|lib64|libx32|libexec|share|include)\//,
   /\.so(?:\.[\d.]+)?$/,
   /\/(?:locale|gconv|zoneinfo|terminfo|fonts)\//,
-  /__pycache__|\.pyc$|\.pth$|site-packages|dist-packages|\/python\d/,
+  /__pycache__|\.pyc$|\.pth$|pyvenv\.cfg$|site-packages|dist-packages|\/python\d/,
   /(?:^|\/)etc\//,
   /(?:^|\/)\.[^/]+/,
   /^\/nix\/store\/|^\/opt\/conda\/(?:lib|pkgs|share|etc|conda-meta)\//,
@@ -167,7 +167,10 @@ export function buildEvidencePacket(
 ): EvidencePacket {
   const chain = ancestorsUpTo(state, culprit, reported ?? culprit);
   // Children that succeeded handled whatever they printed or failed to open (probes, retries).
-  const related = [...chain, ...descendants(state, culprit).filter((d) => !d.exit || d.exit.code !== 0 || d.exit.signal !== null)];
+  const related = [
+    ...chain,
+    ...descendants(state, culprit).filter((d) => !d.exit || d.exit.code !== 0 || d.exit.signal !== null),
+  ];
   const errorLines: EvidenceLine[] = [];
   for (const p of related) {
     for (const stream of ['stderr', 'stdout'] as const) {
@@ -200,7 +203,9 @@ export function buildEvidencePacket(
 
   const syscallErrors: EvidencePacket['syscallErrors'] = [];
   const failedOpens: EvidencePacket['failedOpens'] = [];
-  for (const p of related) {
+  // Wrappers (the chain above the culprit) probe for files as a matter of course (outputs,
+  // configs): their failed calls stay out; their messages (log lines) stay in.
+  for (const p of related.filter((r) => !chain.includes(r) || r.key === culprit.key)) {
     for (const e of p.syscallErrors) {
       if (relevantSyscallError(e))
         syscallErrors.push({
