@@ -1,0 +1,295 @@
+// The raw consumer's PostgreSQL side: one transaction per tenant (row-level security as
+// tracer_app) that reads the agents' watermarks, lets the core drop replays, writes every
+// table with one multi-row statement each, moves the watermarks, and runs `beforeCommit`
+// (publishing normalized events) before COMMIT. Offsets are committed by the caller after.
+import { type Pool, type PoolClient, withTenant } from '@tracer/db';
+import { type AcceptedEvent, type AgentUpdate, agentKey, dedupeEvents } from '../core/raw-events.ts';
+import { bootKey, estimateBoots, type Rows, toRows } from '../core/rows.ts';
+
+export interface TenantWriteResult {
+  fresh: AcceptedEvent[];
+  duplicates: number;
+  gapEvents: number;
+  rows: Record<keyof Omit<Rows, 'notStored'>, number> & { notStored: number };
+}
+
+export interface PostgresSinkOptions {
+  /** Role for withTenant; null when the pool already logs in as a member of tracer_app. */
+  role?: string | null;
+}
+
+/** Boots are immutable once stored; this many are remembered per process. */
+const MAX_CACHED_BOOTS = 100_000;
+
+// Rows travel as one JSON array per table (json_to_recordset): one parameter, one statement,
+// no per-row placeholders, and PostgreSQL parses it faster than it would bind thousands.
+const ts = (col: string) => `to_timestamp(r.${col}::float8 / 1e6)`;
+
+const SQL = {
+  watermarks: `
+    SELECT a.host, a.agent_id, a.max_seq::text AS max_seq
+    FROM ingest_agents a JOIN unnest($1::text[], $2::text[]) AS k(host, agent_id) USING (host, agent_id)
+    WHERE a.tenant_id = tracer_tenant()
+    FOR UPDATE OF a`,
+  insertBoots: `
+    INSERT INTO host_boots (tenant_id, host, boot_prefix, boot_wall_ns)
+    SELECT tracer_tenant(), r.host, r.boot_prefix, r.boot_wall_ns
+    FROM json_to_recordset($1::json) AS r(host text, boot_prefix text, boot_wall_ns bigint)
+    ON CONFLICT DO NOTHING`,
+  readBoots: `
+    SELECT b.host, b.boot_prefix, b.boot_wall_ns::text AS boot_wall_ns
+    FROM host_boots b JOIN unnest($1::text[], $2::text[]) AS k(host, boot_prefix) USING (host, boot_prefix)
+    WHERE b.tenant_id = tracer_tenant()`,
+  processes: `
+    INSERT INTO processes (tenant_id, host, upid, start_ts, end_ts, pid, ppid, parent_upid, uid, exe, argv,
+      argv_truncated, cwd, comm, cgroup_id, container_id, env, exit_code, exit_code_unknown, signal, core_dumped,
+      duration_ns, cpu_user_ns, cpu_sys_ns, peak_rss_bytes, read_bytes, write_bytes, storage_read_bytes,
+      storage_write_bytes, io_wait_ns, net_send_bytes, net_recv_bytes, sampled, agent_id, exec_seq, exit_seq)
+    SELECT tracer_tenant(), r.host, r.upid, ${ts('start_ts_us')}, ${ts('end_ts_us')}, r.pid, r.ppid, r.parent_upid,
+      r.uid, r.exe, r.argv, r.argv_truncated, r.cwd, r.comm, r.cgroup_id, r.container_id, r.env::jsonb, r.exit_code,
+      r.exit_code_unknown, r.signal, r.core_dumped, r.duration_ns, r.cpu_user_ns, r.cpu_sys_ns, r.peak_rss_bytes,
+      r.read_bytes, r.write_bytes, r.storage_read_bytes, r.storage_write_bytes, r.io_wait_ns, r.net_send_bytes,
+      r.net_recv_bytes, r.sampled, r.agent_id, r.exec_seq, r.exit_seq
+    FROM json_to_recordset($1::json) AS r(host text, upid text, start_ts_us bigint, end_ts_us bigint, pid integer,
+      ppid integer, parent_upid text, uid integer, exe text, argv text[], argv_truncated boolean, cwd text, comm text,
+      cgroup_id text, container_id text, env json, exit_code smallint, exit_code_unknown boolean, signal smallint,
+      core_dumped boolean, duration_ns bigint, cpu_user_ns bigint, cpu_sys_ns bigint, peak_rss_bytes bigint,
+      read_bytes bigint, write_bytes bigint, storage_read_bytes bigint, storage_write_bytes bigint, io_wait_ns bigint,
+      net_send_bytes bigint, net_recv_bytes bigint, sampled boolean, agent_id text, exec_seq bigint, exit_seq bigint)
+    ON CONFLICT (tenant_id, host, upid, start_ts) DO UPDATE SET
+      end_ts = COALESCE(EXCLUDED.end_ts, processes.end_ts),
+      pid = EXCLUDED.pid,
+      ppid = COALESCE(EXCLUDED.ppid, processes.ppid),
+      parent_upid = COALESCE(EXCLUDED.parent_upid, processes.parent_upid),
+      uid = COALESCE(EXCLUDED.uid, processes.uid),
+      exe = COALESCE(EXCLUDED.exe, processes.exe),
+      argv = COALESCE(EXCLUDED.argv, processes.argv),
+      argv_truncated = COALESCE(EXCLUDED.argv_truncated, processes.argv_truncated),
+      cwd = COALESCE(EXCLUDED.cwd, processes.cwd),
+      comm = COALESCE(EXCLUDED.comm, processes.comm),
+      cgroup_id = COALESCE(EXCLUDED.cgroup_id, processes.cgroup_id),
+      container_id = COALESCE(EXCLUDED.container_id, processes.container_id),
+      env = COALESCE(EXCLUDED.env, processes.env),
+      exit_code = COALESCE(EXCLUDED.exit_code, processes.exit_code),
+      exit_code_unknown = COALESCE(EXCLUDED.exit_code_unknown, processes.exit_code_unknown),
+      signal = CASE WHEN EXCLUDED.exit_seq IS NOT NULL THEN EXCLUDED.signal ELSE processes.signal END,
+      core_dumped = COALESCE(EXCLUDED.core_dumped, processes.core_dumped),
+      duration_ns = COALESCE(EXCLUDED.duration_ns, processes.duration_ns),
+      cpu_user_ns = COALESCE(EXCLUDED.cpu_user_ns, processes.cpu_user_ns),
+      cpu_sys_ns = COALESCE(EXCLUDED.cpu_sys_ns, processes.cpu_sys_ns),
+      peak_rss_bytes = COALESCE(EXCLUDED.peak_rss_bytes, processes.peak_rss_bytes),
+      read_bytes = COALESCE(EXCLUDED.read_bytes, processes.read_bytes),
+      write_bytes = COALESCE(EXCLUDED.write_bytes, processes.write_bytes),
+      storage_read_bytes = COALESCE(EXCLUDED.storage_read_bytes, processes.storage_read_bytes),
+      storage_write_bytes = COALESCE(EXCLUDED.storage_write_bytes, processes.storage_write_bytes),
+      io_wait_ns = COALESCE(EXCLUDED.io_wait_ns, processes.io_wait_ns),
+      net_send_bytes = COALESCE(EXCLUDED.net_send_bytes, processes.net_send_bytes),
+      net_recv_bytes = COALESCE(EXCLUDED.net_recv_bytes, processes.net_recv_bytes),
+      sampled = processes.sampled OR EXCLUDED.sampled,
+      agent_id = EXCLUDED.agent_id,
+      exec_seq = COALESCE(EXCLUDED.exec_seq, processes.exec_seq),
+      exit_seq = COALESCE(EXCLUDED.exit_seq, processes.exit_seq),
+      updated_at = now()`,
+  processSamples: `
+    INSERT INTO process_samples (tenant_id, host, upid, ts, cpu_ns, rss_bytes, read_bytes, write_bytes, io_wait_ns,
+      net_send_bytes, net_recv_bytes, state, threads, sampled, agent_id, seq)
+    SELECT tracer_tenant(), r.host, r.upid, ${ts('ts_us')}, r.cpu_ns, r.rss_bytes, r.read_bytes, r.write_bytes,
+      r.io_wait_ns, r.net_send_bytes, r.net_recv_bytes, r.state, r.threads, r.sampled, r.agent_id, r.seq
+    FROM json_to_recordset($1::json) AS r(host text, upid text, ts_us bigint, cpu_ns bigint, rss_bytes bigint,
+      read_bytes bigint, write_bytes bigint, io_wait_ns bigint, net_send_bytes bigint, net_recv_bytes bigint,
+      state text, threads integer, sampled boolean, agent_id text, seq bigint)
+    ON CONFLICT DO NOTHING`,
+  hostInfo: `
+    INSERT INTO host_info (tenant_id, host, boot_id, hostname, kernel, cpus, memory_bytes, cloud, instance_id,
+      instance_type, region, first_ts, last_ts, agent_id, seq)
+    SELECT tracer_tenant(), r.host, r.boot_id, r.hostname, r.kernel, r.cpus, r.memory_bytes, r.cloud, r.instance_id,
+      r.instance_type, r.region, ${ts('ts_us')}, ${ts('ts_us')}, r.agent_id, r.seq
+    FROM json_to_recordset($1::json) AS r(host text, boot_id text, hostname text, kernel text, cpus integer,
+      memory_bytes bigint, cloud text, instance_id text, instance_type text, region text, ts_us bigint,
+      agent_id text, seq bigint)
+    ON CONFLICT (tenant_id, host, boot_id) DO UPDATE SET
+      hostname = EXCLUDED.hostname, kernel = EXCLUDED.kernel, cpus = EXCLUDED.cpus,
+      memory_bytes = EXCLUDED.memory_bytes, cloud = EXCLUDED.cloud, instance_id = EXCLUDED.instance_id,
+      instance_type = EXCLUDED.instance_type, region = EXCLUDED.region,
+      first_ts = LEAST(host_info.first_ts, EXCLUDED.first_ts), last_ts = GREATEST(host_info.last_ts, EXCLUDED.last_ts),
+      agent_id = EXCLUDED.agent_id, seq = EXCLUDED.seq`,
+  hostSamples: `
+    INSERT INTO host_samples (tenant_id, host, ts, cpu_busy_ratio, load1, memory_used_bytes, memory_available_bytes,
+      disk_used_bytes, disk_total_bytes, net_recv_bytes, net_send_bytes, pressure, agent_id, seq)
+    SELECT tracer_tenant(), r.host, ${ts('ts_us')}, r.cpu_busy_ratio, r.load1, r.memory_used_bytes,
+      r.memory_available_bytes, r.disk_used_bytes, r.disk_total_bytes, r.net_recv_bytes, r.net_send_bytes,
+      r.pressure::jsonb, r.agent_id, r.seq
+    FROM json_to_recordset($1::json) AS r(host text, ts_us bigint, cpu_busy_ratio real, load1 real,
+      memory_used_bytes bigint, memory_available_bytes bigint, disk_used_bytes bigint, disk_total_bytes bigint,
+      net_recv_bytes bigint, net_send_bytes bigint, pressure json, agent_id text, seq bigint)
+    ON CONFLICT DO NOTHING`,
+  logs: `
+    INSERT INTO process_logs (tenant_id, host, agent_id, seq, ts, upid, pid, stream, text, dropped_bytes, sampled)
+    SELECT tracer_tenant(), r.host, r.agent_id, r.seq, ${ts('ts_us')}, r.upid, r.pid, r.stream, r.text,
+      r.dropped_bytes, r.sampled
+    FROM json_to_recordset($1::json) AS r(host text, agent_id text, seq bigint, ts_us bigint, upid text, pid integer,
+      stream text, text text, dropped_bytes bigint, sampled boolean)
+    ON CONFLICT DO NOTHING`,
+  fileOpens: `
+    INSERT INTO file_opens (tenant_id, host, agent_id, seq, ts, upid, pid, path, flags, error, sampled)
+    SELECT tracer_tenant(), r.host, r.agent_id, r.seq, ${ts('ts_us')}, r.upid, r.pid, r.path, r.flags, r.error, r.sampled
+    FROM json_to_recordset($1::json) AS r(host text, agent_id text, seq bigint, ts_us bigint, upid text, pid integer,
+      path text, flags integer, error text, sampled boolean)
+    ON CONFLICT DO NOTHING`,
+  oomKills: `
+    INSERT INTO oom_kills (tenant_id, host, agent_id, seq, ts, victim_pid, victim_upid, victim_comm, trigger_pid,
+      oom_constraint, cgroup_id, memory_limit_bytes, memory_usage_bytes, victim_rss_bytes)
+    SELECT tracer_tenant(), r.host, r.agent_id, r.seq, ${ts('ts_us')}, r.victim_pid, r.victim_upid, r.victim_comm,
+      r.trigger_pid, r.oom_constraint, r.cgroup_id, r.memory_limit_bytes, r.memory_usage_bytes, r.victim_rss_bytes
+    FROM json_to_recordset($1::json) AS r(host text, agent_id text, seq bigint, ts_us bigint, victim_pid integer,
+      victim_upid text, victim_comm text, trigger_pid integer, oom_constraint text, cgroup_id text,
+      memory_limit_bytes bigint, memory_usage_bytes bigint, victim_rss_bytes bigint)
+    ON CONFLICT DO NOTHING`,
+  agents: `
+    INSERT INTO ingest_agents AS a (tenant_id, host, agent_id, team_id, max_seq, events_written, duplicates_skipped,
+      seq_gap_events, mode, dropped_kernel, dropped_user, spooled)
+    SELECT tracer_tenant(), r.host, r.agent_id, r.team_id, r.max_seq, r.written, r.duplicates, r.gap_events, r.mode,
+      r.dropped_kernel, r.dropped_user, r.spooled
+    FROM json_to_recordset($1::json) AS r(host text, agent_id text, team_id uuid, max_seq bigint, written bigint,
+      duplicates bigint, gap_events bigint, mode text, dropped_kernel bigint, dropped_user bigint, spooled bigint)
+    ON CONFLICT (tenant_id, host, agent_id) DO UPDATE SET
+      team_id = COALESCE(EXCLUDED.team_id, a.team_id),
+      max_seq = GREATEST(a.max_seq, EXCLUDED.max_seq),
+      events_written = a.events_written + EXCLUDED.events_written,
+      duplicates_skipped = a.duplicates_skipped + EXCLUDED.duplicates_skipped,
+      seq_gap_events = a.seq_gap_events + EXCLUDED.seq_gap_events,
+      mode = COALESCE(EXCLUDED.mode, a.mode),
+      dropped_kernel = COALESCE(EXCLUDED.dropped_kernel, a.dropped_kernel),
+      dropped_user = COALESCE(EXCLUDED.dropped_user, a.dropped_user),
+      spooled = COALESCE(EXCLUDED.spooled, a.spooled),
+      last_seen_at = now()`,
+} as const;
+
+/**
+ * JSON for PostgreSQL's json parser, which refuses what JavaScript strings may hold: NUL
+ * (`\u0000`: text cannot store it) and unpaired surrogates (JSON.stringify escapes exactly
+ * those). Both become U+FFFD. An escape counts only after an even run of backslashes, so a
+ * literal backslash followed by `u0000` in captured output is left as it was.
+ */
+export function postgresJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  if (!json.includes('\\u')) return json;
+  return json.replace(/(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/gi, '$1\\ufffd');
+}
+
+export class PostgresSink {
+  readonly #pool: Pool;
+  readonly #role: string | null | undefined;
+  readonly #boots = new Map<string, number>();
+
+  constructor(pool: Pool, options: PostgresSinkOptions = {}) {
+    this.#pool = pool;
+    this.#role = options.role;
+  }
+
+  /**
+   * Writes one tenant's events: replays (at or below an agent's watermark) are skipped,
+   * the rest written; `beforeCommit` runs inside the transaction with the fresh events.
+   */
+  async writeTenant(
+    tenant: string,
+    events: readonly AcceptedEvent[],
+    beforeCommit: (fresh: AcceptedEvent[]) => Promise<void>,
+  ): Promise<TenantWriteResult> {
+    const options = this.#role === undefined ? {} : { role: this.#role };
+    return withTenant(
+      this.#pool,
+      tenant,
+      async (client) => {
+        const watermarks = await this.#watermarks(client, events);
+        const { fresh, agents, duplicates } = dedupeEvents(events, watermarks);
+        const freshEvents = fresh.map((a) => a.event);
+        await this.#resolveBoots(client, tenant, estimateBoots(freshEvents));
+        const rows = toRows(freshEvents, (host, prefix) => this.#boots.get(`${tenant}\u0000${bootKey(host, prefix)}`));
+        await insert(client, SQL.processes, rows.processes);
+        await insert(client, SQL.processSamples, rows.processSamples);
+        await insert(client, SQL.hostInfo, rows.hostInfo);
+        await insert(client, SQL.hostSamples, rows.hostSamples);
+        await insert(client, SQL.logs, rows.logs);
+        await insert(client, SQL.fileOpens, rows.fileOpens);
+        await insert(client, SQL.oomKills, rows.oomKills);
+        await insert(client, SQL.agents, agents.map(agentRow));
+        if (fresh.length > 0) await beforeCommit(fresh);
+        return {
+          fresh,
+          duplicates,
+          gapEvents: agents.reduce((n, a) => n + a.gapEvents, 0),
+          rows: {
+            processes: rows.processes.length,
+            processSamples: rows.processSamples.length,
+            hostInfo: rows.hostInfo.length,
+            hostSamples: rows.hostSamples.length,
+            logs: rows.logs.length,
+            fileOpens: rows.fileOpens.length,
+            oomKills: rows.oomKills.length,
+            notStored: rows.notStored,
+          },
+        };
+      },
+      options,
+    );
+  }
+
+  async #watermarks(client: PoolClient, events: readonly AcceptedEvent[]): Promise<Map<string, number>> {
+    const hosts: string[] = [];
+    const agentIds: string[] = [];
+    const seen = new Set<string>();
+    for (const { event } of events) {
+      const key = agentKey(event.host, event.agentId);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      hosts.push(event.host);
+      agentIds.push(event.agentId);
+    }
+    const { rows } = await client.query<{ host: string; agent_id: string; max_seq: string }>(SQL.watermarks, [
+      hosts,
+      agentIds,
+    ]);
+    return new Map(rows.map((r) => [agentKey(r.host, r.agent_id), Number(r.max_seq)]));
+  }
+
+  /** Stores the first estimate of each new boot, then reads back whichever estimate won. */
+  async #resolveBoots(
+    client: PoolClient,
+    tenant: string,
+    estimates: { host: string; bootPrefix: string; bootWallNs: number }[],
+  ): Promise<void> {
+    const missing = estimates.filter((b) => !this.#boots.has(`${tenant}\u0000${bootKey(b.host, b.bootPrefix)}`));
+    if (missing.length === 0) return;
+    await client.query(SQL.insertBoots, [
+      postgresJson(missing.map((b) => ({ host: b.host, boot_prefix: b.bootPrefix, boot_wall_ns: b.bootWallNs }))),
+    ]);
+    const { rows } = await client.query<{ host: string; boot_prefix: string; boot_wall_ns: string }>(SQL.readBoots, [
+      missing.map((b) => b.host),
+      missing.map((b) => b.bootPrefix),
+    ]);
+    if (this.#boots.size + rows.length > MAX_CACHED_BOOTS) this.#boots.clear();
+    for (const r of rows) this.#boots.set(`${tenant}\u0000${bootKey(r.host, r.boot_prefix)}`, Number(r.boot_wall_ns));
+  }
+}
+
+function agentRow(a: AgentUpdate) {
+  return {
+    host: a.host,
+    agent_id: a.agentId,
+    team_id: a.team ?? null,
+    max_seq: a.maxSeq,
+    written: a.written,
+    duplicates: a.duplicates,
+    gap_events: a.gapEvents,
+    mode: a.stats?.mode ?? null,
+    dropped_kernel: a.stats?.droppedKernel ?? null,
+    dropped_user: a.stats?.droppedUser ?? null,
+    spooled: a.stats?.spooled ?? null,
+  };
+}
+
+async function insert(client: PoolClient, sql: string, rows: readonly object[]): Promise<void> {
+  if (rows.length === 0) return;
+  await client.query(sql, [postgresJson(rows)]);
+}

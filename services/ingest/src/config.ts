@@ -1,0 +1,171 @@
+// One schema for ingest's environment, parsed once at start. A bad value stops the process
+// with a message naming the variable; defaults point at the local stack (infra/local).
+import { existsSync } from 'node:fs';
+import { topics } from '@tracer/events';
+import { stackAddresses } from '@tracer/local';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = NodeJS.ProcessEnv;
+
+interface Reader {
+  str(name: string, fallback: string): string;
+  optionalStr(name: string): string | undefined;
+  int(name: string, fallback: number, min: number, max: number): number;
+  file(name: string): string | undefined;
+  brokers(name: string, fallback: string[]): string[];
+  url(name: string, fallback: string, protocols: string[]): string;
+  /** Throws one ConfigError listing every bad variable. */
+  done(): void;
+}
+
+function reader(env: Env): Reader {
+  const problems: string[] = [];
+  const raw = (name: string) => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  return {
+    str: (name, fallback) => raw(name) ?? fallback,
+    optionalStr: (name) => raw(name),
+    int(name, fallback, min, max) {
+      const v = raw(name);
+      if (v === undefined) return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        problems.push(`${name}=${JSON.stringify(v)}: expected an integer from ${min} to ${max}`);
+        return fallback;
+      }
+      return n;
+    },
+    file(name) {
+      const v = raw(name);
+      if (v !== undefined && !existsSync(v)) problems.push(`${name}=${JSON.stringify(v)}: no such file`);
+      return v;
+    },
+    brokers(name, fallback) {
+      const v = raw(name);
+      if (v === undefined) return fallback;
+      const list = v.split(',').map((s) => s.trim());
+      if (list.some((b) => !/^[^\s:/]+:\d{1,5}$/.test(b))) {
+        problems.push(`${name}=${JSON.stringify(v)}: expected host:port[,host:port...]`);
+        return fallback;
+      }
+      return list;
+    },
+    url(name, fallback, protocols) {
+      const v = raw(name) ?? fallback;
+      try {
+        const u = new URL(v);
+        if (!protocols.includes(u.protocol)) throw new Error(`protocol ${u.protocol}`);
+      } catch (err) {
+        problems.push(
+          `${name}=${JSON.stringify(v)}: expected a ${protocols.join(' or ')} URL (${(err as Error).message})`,
+        );
+      }
+      return v;
+    },
+    done() {
+      if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    },
+  };
+}
+
+export interface StoreConfig {
+  kafkaBrokers: string[];
+  databaseUrl: string;
+  redisUrl: string;
+  /** withTenant's role; null when the database user is itself a member of tracer_app. */
+  databaseRole: string | null;
+  databasePoolMax: number;
+  rawTopic: string;
+  normalizedTopic: string;
+  /** Partitions of the raw and normalized topics when ingest provisions them. */
+  topicPartitions: number;
+}
+
+function storeConfig(r: Reader): StoreConfig {
+  const stack = stackAddresses();
+  const role = r.str('TRACER_DATABASE_ROLE', 'tracer_app');
+  return {
+    kafkaBrokers: r.brokers('TRACER_KAFKA_BROKERS', stack.kafkaBrokers),
+    databaseUrl: r.url('TRACER_DATABASE_URL', stack.databaseUrl, ['postgres:', 'postgresql:']),
+    redisUrl: r.url('TRACER_REDIS_URL', stack.redisUrl, ['redis:', 'rediss:']),
+    databaseRole: role === 'none' ? null : role,
+    databasePoolMax: r.int('TRACER_INGEST_DB_POOL_MAX', 8, 1, 200),
+    rawTopic: r.str('TRACER_INGEST_RAW_TOPIC', topics.raw),
+    normalizedTopic: r.str('TRACER_INGEST_NORMALIZED_TOPIC', topics.normalized),
+    topicPartitions: r.int('TRACER_INGEST_TOPIC_PARTITIONS', 8, 1, 1024),
+  };
+}
+
+export interface GatewayConfig extends StoreConfig {
+  host: string;
+  port: number;
+  /** Largest request body (compressed): 413 beyond it. */
+  maxBodyBytes: number;
+  /** Per-tenant token bucket, in events. */
+  rateEventsPerSecond: number;
+  rateBurstEvents: number;
+  /** How long a looked-up key is trusted; revocations also arrive at once through Redis. */
+  keyCacheMs: number;
+  /** How long a request waits for Kafka's acknowledgement before answering 503. */
+  publishTimeoutMs: number;
+  /** How often last-use times of keys are written (one statement for all keys). */
+  lastUsedFlushMs: number;
+  tlsCertFile?: string | undefined;
+  tlsKeyFile?: string | undefined;
+}
+
+export const DEFAULT_GATEWAY_PORT = 18100;
+export const DEFAULT_CONSUMER_PORT = 18101;
+
+export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
+  const r = reader(env);
+  const rate = r.int('TRACER_INGEST_RATE_EVENTS_PER_SECOND', 250_000, 1, 100_000_000);
+  const config: GatewayConfig = {
+    ...storeConfig(r),
+    host: r.str('TRACER_INGEST_HOST', '127.0.0.1'),
+    port: r.int('TRACER_INGEST_PORT', DEFAULT_GATEWAY_PORT, 0, 65535),
+    maxBodyBytes: r.int('TRACER_INGEST_MAX_BODY_BYTES', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    rateEventsPerSecond: rate,
+    rateBurstEvents: r.int('TRACER_INGEST_RATE_BURST', rate * 2, 1, 1_000_000_000),
+    keyCacheMs: r.int('TRACER_INGEST_KEY_CACHE_MS', 60_000, 0, 3_600_000),
+    publishTimeoutMs: r.int('TRACER_INGEST_PUBLISH_TIMEOUT_MS', 15_000, 100, 600_000),
+    lastUsedFlushMs: r.int('TRACER_INGEST_LAST_USED_FLUSH_MS', 10_000, 100, 3_600_000),
+    tlsCertFile: r.file('TRACER_INGEST_TLS_CERT'),
+    tlsKeyFile: r.file('TRACER_INGEST_TLS_KEY'),
+  };
+  r.done();
+  if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
+    throw new ConfigError('invalid configuration:\n  TRACER_INGEST_TLS_CERT and TRACER_INGEST_TLS_KEY go together');
+  }
+  return config;
+}
+
+export interface ConsumerConfig extends StoreConfig {
+  /** Health and metrics endpoint of the consumer process. */
+  host: string;
+  port: number;
+  groupId: string;
+  /** Partitions handled at once by one consumer process. */
+  concurrency: number;
+  /** Most bytes fetched per partition per batch: bigger batches, fewer statements. */
+  fetchBytesPerPartition: number;
+}
+
+export function loadConsumerConfig(env: Env = process.env): ConsumerConfig {
+  const r = reader(env);
+  const config: ConsumerConfig = {
+    ...storeConfig(r),
+    host: r.str('TRACER_INGEST_CONSUMER_HOST', '127.0.0.1'),
+    port: r.int('TRACER_INGEST_CONSUMER_PORT', DEFAULT_CONSUMER_PORT, 0, 65535),
+    groupId: r.str('TRACER_INGEST_CONSUMER_GROUP', 'tracer-ingest-raw'),
+    concurrency: r.int('TRACER_INGEST_CONSUMER_CONCURRENCY', 2, 1, 64),
+    fetchBytesPerPartition: r.int('TRACER_INGEST_CONSUMER_FETCH_BYTES', 4 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
+  };
+  r.done();
+  return config;
+}
