@@ -104,9 +104,12 @@ function planLayout(paths: StackPaths, owner: OsUser | undefined | null): Layout
 function createLayout(paths: StackPaths, layout: Layout): void {
   ensureDirs(paths.data, paths.run, paths.log, layout.socketDir);
   for (const { path, target, dir } of layout.links) {
+    if (isSymlink(path)) continue;
+    // No link means .tracer/ was deleted (a reset) or is new: what is left there is an orphan.
+    rmSync(target, { recursive: true, force: true });
     if (dir) ensureDirs(target);
-    else writeFileSync(target, '', { flag: 'a' });
-    if (!isSymlink(path)) symlinkSync(target, path);
+    else writeFileSync(target, '');
+    symlinkSync(target, path);
   }
 }
 
