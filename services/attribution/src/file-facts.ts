@@ -14,7 +14,12 @@ export function readFileFact(want: FileWant): FileFact {
     fd = openSync(path, 'r');
     const buf = Buffer.alloc(want.maxBytes);
     const n = readSync(fd, buf, 0, want.maxBytes, 0);
-    return { type: 'file.fact', path: want.glob ? want.path : path, text: buf.subarray(0, n).toString('utf8'), resolvedPath: path };
+    return {
+      type: 'file.fact',
+      path: want.glob ? want.path : path,
+      text: buf.subarray(0, n).toString('utf8'),
+      resolvedPath: path,
+    };
   } catch {
     return { type: 'file.fact', path: want.path, text: null };
   } finally {

@@ -2,10 +2,10 @@
 // in batches, answering the core's file wants from the local disk (the trace is usually read
 // on the host that ran it, where work dirs and Snakefiles still are).
 import { type TelemetryEvent, validateEvent } from '@tracer/events';
-import { attribute, buildTree, createAttribution, type AttributionState, type TraceTree } from './core/index.ts';
+import type { ToolRules } from './core/index.ts';
+import { type AttributionState, attribute, buildTree, createAttribution, type TraceTree } from './core/index.ts';
 import { readFileFact } from './file-facts.ts';
 import { defaultToolRules } from './tool-rules-file.ts';
-import type { ToolRules } from './core/index.ts';
 
 export interface AttributeTraceOptions {
   rules?: ToolRules;
@@ -22,7 +22,10 @@ export interface AttributedTrace {
 }
 
 /** Attributes a whole trace given as parsed JSON values (one per line, in file order). */
-export async function attributeTrace(values: AsyncIterable<unknown> | Iterable<unknown>, options: AttributeTraceOptions = {}): Promise<AttributedTrace> {
+export async function attributeTrace(
+  values: AsyncIterable<unknown> | Iterable<unknown>,
+  options: AttributeTraceOptions = {},
+): Promise<AttributedTrace> {
   const state = createAttribution({ rules: options.rules ?? defaultToolRules() });
   const readFiles = options.readFiles ?? true;
   const batchSize = options.batchSize ?? 512;

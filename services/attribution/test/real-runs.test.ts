@@ -73,13 +73,16 @@ function traced(dir: string, trace: string, cmd: string[]) {
 /** `tracer trace tree --json`, through the `trace` command once it registers `tree`. */
 function treeOf(trace: string): TreeJson {
   const help = spawnSync(TRACER, ['trace', '--help'], { encoding: 'utf8', env: env() });
-  const args = /^\s+tree\b/m.test(help.stdout) ? [TRACER, 'trace', 'tree', '--json', trace] : [join(NODE_BIN, 'node'), join(REPO, 'packages/cli/src/commands/tree.ts'), '--json', trace];
+  const args = /^\s+tree\b/m.test(help.stdout)
+    ? [TRACER, 'trace', 'tree', '--json', trace]
+    : [join(NODE_BIN, 'node'), join(REPO, 'packages/cli/src/commands/tree.ts'), '--json', trace];
   const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8', env: env(), maxBuffer: 64 * 1024 * 1024 });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as TreeJson;
 }
 
-const tasksOf = (tree: TreeJson) => tree.runs.flatMap((r) => r.steps.flatMap((s) => s.tasks.map((t) => ({ step: s.name, ...t }))));
+const tasksOf = (tree: TreeJson) =>
+  tree.runs.flatMap((r) => r.steps.flatMap((s) => s.tasks.map((t) => ({ step: s.name, ...t }))));
 
 // --- Snakemake ---------------------------------------------------------------------------------
 
@@ -122,7 +125,9 @@ function snakemakeDir(name: string, reps: number, extraMb = 0): string {
   const dir = join(dataDir, name);
   mkdirSync(dir, { recursive: true });
   cpSync(join(WORKFLOWS, 'snakemake/Snakefile'), join(dir, 'Snakefile'));
-  const r = spawnSync('sh', [join(WORKFLOWS, 'snakemake/make-data.sh'), dir, String(reps), String(extraMb)], { encoding: 'utf8' });
+  const r = spawnSync('sh', [join(WORKFLOWS, 'snakemake/make-data.sh'), dir, String(reps), String(extraMb)], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   return dir;
 }
@@ -137,7 +142,9 @@ const EXPECTED_TOOLS: Record<string, string[]> = {
 };
 
 function assertSameJobs(tree: TreeJson, jobs: SmkJob[]): void {
-  const ours = tasksOf(tree).map((t) => `${t.step} | ${t.name} | ${t.status}`).sort();
+  const ours = tasksOf(tree)
+    .map((t) => `${t.step} | ${t.name} | ${t.status}`)
+    .sort();
   const theirs = jobs.map((j) => `${j.rule} | ${j.name} | ${j.status}`).sort();
   assert.deepEqual(ours, theirs, 'the tasks are exactly the jobs Snakemake logged');
 }
@@ -152,8 +159,12 @@ function assertTools(tree: TreeJson, mode: 'bpf' | 'proc'): void {
   }
 }
 
-describe('Snakemake under tracer run', { skip: !have('snakemake') && 'snakemake is not installed (apt-get install snakemake)' }, () => {
-  test('a succeeding run: rules, jobs, tools, and the benchmark files agree', { timeout: ENGINE_TIMEOUT_MS + 30_000 }, (t) => {
+describe('Snakemake under tracer run', {
+  skip: !have('snakemake') && 'snakemake is not installed (apt-get install snakemake)',
+}, () => {
+  test('a succeeding run: rules, jobs, tools, and the benchmark files agree', {
+    timeout: ENGINE_TIMEOUT_MS + 30_000,
+  }, (t) => {
     const why = tracerRunUnavailable();
     if (why) return t.skip(why);
     // 12 Mb more reference: `bwa index` runs for seconds of CPU, enough for a 0.5 s sampler.
@@ -174,7 +185,9 @@ describe('Snakemake under tracer run', { skip: !have('snakemake') && 'snakemake 
     let cpuCompared = 0;
     for (const task of tasksOf(tree).filter((x) => x.step === 'bwa_map' || x.step === 'bwa_index')) {
       const sample = /sample=(\w+)/.exec(task.name)?.[1];
-      const [, row] = readFileSync(join(dir, sample ? `bench/bwa_map.${sample}.tsv` : 'bench/bwa_index.tsv'), 'utf8').trim().split('\n');
+      const [, row] = readFileSync(join(dir, sample ? `bench/bwa_map.${sample}.tsv` : 'bench/bwa_index.tsv'), 'utf8')
+        .trim()
+        .split('\n');
       const [seconds, , maxRssMiB, , , , , , meanLoad, cpuSeconds] = row!.split('\t').map(Number) as number[];
       // Its sampler takes 0.5 s steps for 15 s, then 30 s ones: only jobs in that window compare.
       if (seconds! < 3 || seconds! > 14) {
@@ -183,7 +196,9 @@ describe('Snakemake under tracer run', { skip: !have('snakemake') && 'snakemake 
       }
       const ourRss = task.resources.peakRssBytes / 1048576;
       const ourCpu = task.resources.cpuNs / 1e9;
-      compared.push(`${task.name}: rss ${ourRss.toFixed(1)} vs ${maxRssMiB} MiB, cpu ${ourCpu.toFixed(2)} vs ${cpuSeconds} s`);
+      compared.push(
+        `${task.name}: rss ${ourRss.toFixed(1)} vs ${maxRssMiB} MiB, cpu ${ourCpu.toFixed(2)} vs ${cpuSeconds} s`,
+      );
       assert.ok(Math.abs(ourRss - maxRssMiB!) <= 0.1 * maxRssMiB!, compared.at(-1));
       // Snakemake's cpu_time is the sum at its LAST sample; when psutil fails on a process that
       // just ended, that sample is dropped and cpu_time stays at an early value. Its mean_load
@@ -192,7 +207,9 @@ describe('Snakemake under tracer run', { skip: !have('snakemake') && 'snakemake 
       // Its last sample comes up to 0.5 s before the end: under 4 s of CPU that tail alone can pass 10%.
       if (cpuSeconds! < 4) continue;
       if (Math.abs(fromLoad - cpuSeconds!) > 0.25 * Math.max(fromLoad, cpuSeconds!)) {
-        t.diagnostic(`${task.name}: Snakemake's cpu_time ${cpuSeconds} s disagrees with its own mean_load (${fromLoad.toFixed(2)} s): not a reference`);
+        t.diagnostic(
+          `${task.name}: Snakemake's cpu_time ${cpuSeconds} s disagrees with its own mean_load (${fromLoad.toFixed(2)} s): not a reference`,
+        );
         continue;
       }
       assert.ok(Math.abs(ourCpu - cpuSeconds!) <= 0.1 * cpuSeconds!, compared.at(-1));
@@ -205,7 +222,9 @@ describe('Snakemake under tracer run', { skip: !have('snakemake') && 'snakemake 
     // What a 0.5 s sampler cannot see: processes that lived less than that, which we list.
     const short = tasksOf(tree).filter((x) => x.endTs !== null && x.endTs - x.startTs < 5e8 && x.tools.length > 0);
     assert.ok(short.length > 0);
-    t.diagnostic(`short-lived tool processes we list and a 0.5 s sampler misses: ${short.map((x) => `${x.tools.map((y) => `${y.name} [${y.pids}]`).join(', ')} in ${x.name}`).join('; ')}`);
+    t.diagnostic(
+      `short-lived tool processes we list and a 0.5 s sampler misses: ${short.map((x) => `${x.tools.map((y) => `${y.name} [${y.pids}]`).join(', ')} in ${x.name}`).join('; ')}`,
+    );
   });
 
   test('a run with one failing job: that job, and only it, failed', { timeout: ENGINE_TIMEOUT_MS + 30_000 }, (t) => {
@@ -218,10 +237,16 @@ describe('Snakemake under tracer run', { skip: !have('snakemake') && 'snakemake 
     const tree = treeOf(trace);
     assert.equal(tree.runs[0]!.status, 'failed');
     const jobs = snakemakeJobs(dir);
-    assert.deepEqual(jobs.filter((j) => j.status === 'failed').map((j) => j.name), ['bwa_map (sample=B)']);
+    assert.deepEqual(
+      jobs.filter((j) => j.status === 'failed').map((j) => j.name),
+      ['bwa_map (sample=B)'],
+    );
     assertSameJobs(tree, jobs);
     const failed = tasksOf(tree).filter((x) => x.status !== 'succeeded');
-    assert.deepEqual(failed.map((x) => [x.name, x.status, x.exitCode]), [['bwa_map (sample=B)', 'failed', 1]]);
+    assert.deepEqual(
+      failed.map((x) => [x.name, x.status, x.exitCode]),
+      [['bwa_map (sample=B)', 'failed', 1]],
+    );
   });
 });
 
@@ -229,7 +254,7 @@ describe('Snakemake under tracer run', { skip: !have('snakemake') && 'snakemake 
 
 /** cwltool's own account, from its log: job name -> step and final status. */
 function cwltoolJobs(stderr: string): Array<{ step: string; job: string; status: string }> {
-  const clean = stderr.replace(/\x1b\[[0-9;]*m/g, '');
+  const clean = stderr.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
   const out = new Map<string, { step: string; job: string; status: string }>();
   let step = '';
   for (const line of clean.split('\n')) {
@@ -251,7 +276,9 @@ function cwlDir(name: string, fail: string): string {
   return dir;
 }
 
-describe('cwltool under tracer run', { skip: !have('cwltool') && 'cwltool is not installed (apt-get install cwltool)' }, () => {
+describe('cwltool under tracer run', {
+  skip: !have('cwltool') && 'cwltool is not installed (apt-get install cwltool)',
+}, () => {
   for (const fail of ['', 'B']) {
     test(fail ? 'a run whose B mapping fails' : 'a succeeding run', { timeout: ENGINE_TIMEOUT_MS + 30_000 }, (t) => {
       const why = tracerRunUnavailable();
@@ -263,8 +290,12 @@ describe('cwltool under tracer run', { skip: !have('cwltool') && 'cwltool is not
       const tree = treeOf(trace);
       assert.equal(tree.runs[0]!.engine, 'cwltool');
       assert.equal(tree.runs[0]!.status, fail ? 'failed' : 'succeeded');
-      const theirs = cwltoolJobs(run.stderr).map((j) => `${j.step} | ${j.job} | ${j.status}`).sort();
-      const ours = tasksOf(tree).map((x) => `${x.step} | ${x.name} | ${x.status}`).sort();
+      const theirs = cwltoolJobs(run.stderr)
+        .map((j) => `${j.step} | ${j.job} | ${j.status}`)
+        .sort();
+      const ours = tasksOf(tree)
+        .map((x) => `${x.step} | ${x.name} | ${x.status}`)
+        .sort();
       if (run.mode === 'proc') {
         // Without the runner's output (the /proc agent captures none) jobs are named after
         // their tools; the count and statuses still hold.
@@ -273,7 +304,14 @@ describe('cwltool under tracer run', { skip: !have('cwltool') && 'cwltool is not
         return;
       }
       assert.deepEqual(ours, theirs);
-      const tools = (step: string) => [...new Set(tasksOf(tree).filter((x) => x.step === step && x.status === 'succeeded').flatMap((x) => x.tools.map((y) => y.name)))].sort();
+      const tools = (step: string) =>
+        [
+          ...new Set(
+            tasksOf(tree)
+              .filter((x) => x.step === step && x.status === 'succeeded')
+              .flatMap((x) => x.tools.map((y) => y.name)),
+          ),
+        ].sort();
       assert.deepEqual(tools('index'), ['bwa index']);
       assert.deepEqual(tools('map'), ['bwa mem', 'samtools view']);
       if (!fail) assert.deepEqual(tools('sort'), ['samtools sort']);
@@ -283,23 +321,40 @@ describe('cwltool under tracer run', { skip: !have('cwltool') && 'cwltool is not
 
 // --- Nextflow task-wrapper layout ----------------------------------------------------------------
 
-describe('the Nextflow layout under tracer run', { skip: !have('javac') && 'no JDK (javac) to build the Nextflow stand-in' }, () => {
+describe('the Nextflow layout under tracer run', {
+  skip: !have('javac') && 'no JDK (javac) to build the Nextflow stand-in',
+}, () => {
   let classes: string;
   before(() => {
     classes = join(dataDir, 'nf-classes');
-    const r = spawnSync('javac', ['-d', classes, join(WORKFLOWS, 'nextflow/nextflow/cli/Launcher.java')], { encoding: 'utf8' });
+    const r = spawnSync('javac', ['-d', classes, join(WORKFLOWS, 'nextflow/nextflow/cli/Launcher.java')], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
   });
 
   for (const fail of ['', 'B']) {
-    test(fail ? 'a run whose ALIGN (B) task fails' : 'a succeeding run', { timeout: ENGINE_TIMEOUT_MS + 30_000 }, (t) => {
+    test(fail ? 'a run whose ALIGN (B) task fails' : 'a succeeding run', {
+      timeout: ENGINE_TIMEOUT_MS + 30_000,
+    }, (t) => {
       const why = tracerRunUnavailable();
       if (why) return t.skip(why);
       const dir = join(dataDir, fail ? 'nf-fail' : 'nf-ok');
       mkdirSync(dir, { recursive: true });
       assert.equal(spawnSync('sh', [join(WORKFLOWS, 'snakemake/make-data.sh'), dir, '1']).status, 0);
       const name = fail ? 'sad_euler' : 'tiny_turing';
-      const argv = ['java', '-Xms64m', '-cp', classes, 'nextflow.cli.Launcher', 'run', 'align.nf', '-name', name, ...(fail ? ['--fail', fail] : [])];
+      const argv = [
+        'java',
+        '-Xms64m',
+        '-cp',
+        classes,
+        'nextflow.cli.Launcher',
+        'run',
+        'align.nf',
+        '-name',
+        name,
+        ...(fail ? ['--fail', fail] : []),
+      ];
       const trace = join(dir, 'trace.jsonl');
       const run = traced(dir, trace, argv);
       assert.equal(run.status, fail ? 1 : 0, run.stderr);
@@ -314,12 +369,22 @@ describe('the Nextflow layout under tracer run', { skip: !have('javac') && 'no J
         .sort();
       const tree = treeOf(trace);
       const r0 = tree.runs[0]!;
-      assert.deepEqual([r0.engine, r0.pipeline, r0.name, r0.status], ['nextflow', 'align', name, fail ? 'failed' : 'succeeded']);
-      const ours = tasksOf(tree).map((x) => `${x.step} | ${x.name} | ${x.status} | ${x.engineTaskId}`).sort();
+      assert.deepEqual(
+        [r0.engine, r0.pipeline, r0.name, r0.status],
+        ['nextflow', 'align', name, fail ? 'failed' : 'succeeded'],
+      );
+      const ours = tasksOf(tree)
+        .map((x) => `${x.step} | ${x.name} | ${x.status} | ${x.engineTaskId}`)
+        .sort();
       assert.deepEqual(ours, theirs);
       for (const task of tasksOf(tree).filter((x) => x.status === 'succeeded')) {
         const names = [...new Set(task.tools.map((y) => y.name))].sort();
-        const expected = task.step === 'INDEX' ? ['bwa index'] : task.step === 'ALIGN' ? ['bwa mem', 'samtools view'] : ['samtools index', 'samtools sort'];
+        const expected =
+          task.step === 'INDEX'
+            ? ['bwa index']
+            : task.step === 'ALIGN'
+              ? ['bwa mem', 'samtools view']
+              : ['samtools index', 'samtools sort'];
         if (run.mode === 'bpf') assert.deepEqual(names, expected, task.name);
         else for (const n of names) assert.ok(expected.includes(n), `${n} in ${task.name}`);
       }

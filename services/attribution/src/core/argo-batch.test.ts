@@ -4,7 +4,12 @@ import { EventBuilder, outline, replay } from './test-events.ts';
 
 test('AWS Batch: array job = run, each child job = task, identity from the allowlisted env', () => {
   const b = new EventBuilder();
-  const env = (i: number) => ({ AWS_BATCH_JOB_ID: `8f1c-job:${i}`, AWS_BATCH_JOB_ATTEMPT: '1', AWS_BATCH_JQ_NAME: 'genomics-spot', AWS_BATCH_CE_NAME: 'ce-spot' });
+  const env = (i: number) => ({
+    AWS_BATCH_JOB_ID: `8f1c-job:${i}`,
+    AWS_BATCH_JOB_ATTEMPT: '1',
+    AWS_BATCH_JQ_NAME: 'genomics-spot',
+    AWS_BATCH_CE_NAME: 'ce-spot',
+  });
   b.exec(100, ['/bin/sh', '-c', 'bwa mem ref.fa s0.fq > s0.sam'], { env: env(0), containerId: 'c0' });
   b.spawn(101, 100, ['bwa', 'mem', 'ref.fa', 's0.fq'], { env: env(0), containerId: 'c0' });
   b.exec(200, ['/bin/sh', '-c', 'bwa mem ref.fa s1.fq > s1.sam'], { env: env(1), containerId: 'c1' });
@@ -21,7 +26,10 @@ test('AWS Batch: array job = run, each child job = task, identity from the allow
   assert.equal(run.status, 'failed');
   assert.deepEqual(outline(tree), ['bwa mem: 8f1c-job:0=succeeded, 8f1c-job:1=failed']);
   const t1 = run.steps[0]!.tasks[1]!;
-  assert.deepEqual(t1.tools.map((t) => t.name), ['bwa mem', 'samtools flagstat']);
+  assert.deepEqual(
+    t1.tools.map((t) => t.name),
+    ['bwa mem', 'samtools flagstat'],
+  );
 });
 
 test('Argo: workflow = run, pod = task, template = step', () => {
@@ -38,11 +46,16 @@ test('Argo: workflow = run, pod = task, template = step', () => {
   assert.equal(tree.runs[0]!.engine, 'argo');
   assert.equal(tree.runs[0]!.name, 'rnaseq-x7k2p');
   assert.equal(tree.runs[0]!.status, 'succeeded');
-  assert.deepEqual(outline(tree), ['fastqc: rnaseq-x7k2p-fastqc-1234567=succeeded', 'quant: rnaseq-x7k2p-quant-7654321=succeeded']);
+  assert.deepEqual(outline(tree), [
+    'fastqc: rnaseq-x7k2p-fastqc-1234567=succeeded',
+    'quant: rnaseq-x7k2p-quant-7654321=succeeded',
+  ]);
 });
 
 test('Argo without ARGO_TEMPLATE: the template comes from a v2 pod name', () => {
   const b = new EventBuilder();
-  b.exec(10, ['multiqc', '.'], { env: { ARGO_WORKFLOW_NAME: 'qc-abcde', ARGO_POD_NAME: 'qc-abcde-report-998877' } }).exit(10);
+  b.exec(10, ['multiqc', '.'], {
+    env: { ARGO_WORKFLOW_NAME: 'qc-abcde', ARGO_POD_NAME: 'qc-abcde-report-998877' },
+  }).exit(10);
   assert.deepEqual(outline(replay(b.events, null).tree), ['report: qc-abcde-report-998877=succeeded']);
 });

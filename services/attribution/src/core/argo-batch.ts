@@ -83,7 +83,8 @@ export const argoBatchDetector: EngineDetector = {
     if (kind === 'argo') {
       const argo = argoIds(image);
       if (!argo) return null;
-      for (const t of run.tasks.values()) if (t.engineTaskId === argo.pod && t.endTs === null) return { step: t.stepName, name: t.name, join: t.id };
+      for (const t of run.tasks.values())
+        if (t.engineTaskId === argo.pod && t.endTs === null) return { step: t.stepName, name: t.name, join: t.id };
       return {
         step: argo.template ?? (tool ? toolDisplayName(tool) : 'pod'),
         name: argo.pod,
@@ -94,7 +95,8 @@ export const argoBatchDetector: EngineDetector = {
     }
     const batch = batchIds(image);
     if (!batch) return null;
-    for (const t of run.tasks.values()) if (t.engineTaskId === batch.task && t.endTs === null) return { step: t.stepName, name: t.name, join: t.id };
+    for (const t of run.tasks.values())
+      if (t.engineTaskId === batch.task && t.endTs === null) return { step: t.stepName, name: t.name, join: t.id };
     const node = image.env.AWS_BATCH_JOB_NODE_INDEX;
     const attributes = containerAttributes(image);
     if (image.env.AWS_BATCH_JOB_ATTEMPT) attributes.attempt = image.env.AWS_BATCH_JOB_ATTEMPT;

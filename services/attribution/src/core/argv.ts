@@ -27,7 +27,10 @@ export function resolvePath(cwd: string, path: string): string {
 
 /** `*` and `?` globs over a whole name. */
 export function globToRegExp(glob: string): RegExp {
-  const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`);
 }
 
@@ -113,11 +116,60 @@ function stripRedirections(words: string[]): string[] {
 }
 
 /** Shell words that start a compound command or change the shell itself, never a program. */
-const SHELL_KEYWORDS = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', '!', '{', '}', 'time', 'coproc']);
+const SHELL_KEYWORDS = new Set([
+  'if',
+  'then',
+  'else',
+  'elif',
+  'fi',
+  'do',
+  'done',
+  'while',
+  'until',
+  '!',
+  '{',
+  '}',
+  'time',
+  'coproc',
+]);
 const SHELL_BUILTINS = new Set([
-  'set', 'cd', 'export', 'trap', 'source', '.', 'local', 'declare', 'typeset', 'readonly', 'unset', 'shopt',
-  'umask', 'ulimit', 'alias', 'eval', 'return', 'exit', 'shift', 'wait', 'read', 'echo', 'printf', 'true',
-  'false', ':', 'test', '[', '[[', 'pushd', 'popd', 'builtin', 'break', 'continue', 'let', 'hash', 'type',
+  'set',
+  'cd',
+  'export',
+  'trap',
+  'source',
+  '.',
+  'local',
+  'declare',
+  'typeset',
+  'readonly',
+  'unset',
+  'shopt',
+  'umask',
+  'ulimit',
+  'alias',
+  'eval',
+  'return',
+  'exit',
+  'shift',
+  'wait',
+  'read',
+  'echo',
+  'printf',
+  'true',
+  'false',
+  ':',
+  'test',
+  '[',
+  '[[',
+  'pushd',
+  'popd',
+  'builtin',
+  'break',
+  'continue',
+  'let',
+  'hash',
+  'type',
 ]);
 
 /** The simple commands of a script that run programs: keywords, assignments and builtins removed. */

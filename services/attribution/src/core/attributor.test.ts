@@ -71,7 +71,8 @@ test('live status: running first, then the exit decides; every change validates 
   b.spawn(3, 2, ['bwa', 'mem', 'r', 'q']).sample(3, 20, 100);
   b.exit(3, 0, { cpuMs: 250, peakMiB: 25, readBytes: 1000, writeBytes: 2000 }).exit(2).exit(1);
   const { changes } = replay(b.events, null, 1);
-  for (const c of changes) assert.ok(Value.Check(AttributionChange, c), JSON.stringify([...Value.Errors(AttributionChange, c)][0]));
+  for (const c of changes)
+    assert.ok(Value.Check(AttributionChange, c), JSON.stringify([...Value.Errors(AttributionChange, c)][0]));
   const task = changes.filter((c) => c.entity === 'task').map((c) => c.record.status);
   assert.equal(task[0], 'running');
   assert.equal(task.at(-1), 'succeeded');
@@ -98,10 +99,13 @@ test('a shell reporting 128+N for a child killed by signal N: killed; other non-
   b.spawn(4, 1, ['/usr/bin/bash', '-c', 'set -euo pipefail;  samtools index y'], { cwd: '/w' });
   b.spawn(5, 4, ['samtools', 'index', 'y']).exit(5, 1).exit(4, 1).exit(1, 1);
   const tasks = replay(b.events, null).tree.runs[0]!.steps.flatMap((s) => s.tasks);
-  assert.deepEqual(tasks.map((t) => [t.name, t.status, t.exitCode]), [
-    ['samtools sort', 'killed', 143],
-    ['samtools index', 'failed', 1],
-  ]);
+  assert.deepEqual(
+    tasks.map((t) => [t.name, t.status, t.exitCode]),
+    [
+      ['samtools sort', 'killed', 143],
+      ['samtools index', 'failed', 1],
+    ],
+  );
 });
 
 test('one tool execution across processes of the same tool (gatk launcher -> java)', () => {
@@ -110,7 +114,10 @@ test('one tool execution across processes of the same tool (gatk launcher -> jav
     b.spawn(4, 3, ['java', '-Xmx4g', '-jar', '/opt/gatk/gatk-package-4.5.0.0-local.jar', 'HaplotypeCaller', '-R', 'r']);
     b.exit(4).exit(3);
   });
-  assert.deepEqual(t.tools.map((x) => [x.name, x.pids]), [['gatk HaplotypeCaller', [3, 4]]]);
+  assert.deepEqual(
+    t.tools.map((x) => [x.name, x.pids]),
+    [['gatk HaplotypeCaller', [3, 4]]],
+  );
 });
 
 test("an exec'd child's kernel peak that is only its parent's image is not taken for its own", () => {

@@ -13,9 +13,9 @@ import type {
   TaskRecord,
   ToolExecutionRecord,
 } from '@tracer/events';
-import type { AttributionOps, EngineDetector, ExecContext, RunMatch, TaskMatch, TaskRename } from './detector.ts';
 import { argoBatchDetector } from './argo-batch.ts';
 import { cwlDetector } from './cwl.ts';
+import type { AttributionOps, EngineDetector, ExecContext, RunMatch, TaskMatch, TaskRename } from './detector.ts';
 import { nextflowDetector } from './nextflow.ts';
 import { PeakTracker, zeroCounters } from './resources.ts';
 import { scriptDetector } from './script.ts';
@@ -36,7 +36,12 @@ import type {
 } from './types.ts';
 
 /** Engine detectors in the order they are asked; the script detector only claims trace roots. */
-export const engineDetectors: readonly EngineDetector[] = [nextflowDetector, snakemakeDetector, cwlDetector, argoBatchDetector];
+export const engineDetectors: readonly EngineDetector[] = [
+  nextflowDetector,
+  snakemakeDetector,
+  cwlDetector,
+  argoBatchDetector,
+];
 const detectors = new Map<string, EngineDetector>([
   ['nextflow', nextflowDetector],
   ['snakemake', snakemakeDetector],
@@ -131,7 +136,14 @@ export function attribute(state: AttributionState, inputs: readonly AttributionI
 // ---------------------------------------------------------------------------------------------
 // Process tree
 
-function newProc(state: AttributionState, upid: string, pid: number, ppid: number, parent: ProcState | null, ts: number): ProcState {
+function newProc(
+  state: AttributionState,
+  upid: string,
+  pid: number,
+  ppid: number,
+  parent: ProcState | null,
+  ts: number,
+): ProcState {
   const proc: ProcState = {
     upid,
     pid,
@@ -326,7 +338,13 @@ function canAdopt(state: AttributionState, run: RunState, proc: ProcState): bool
   return m?.kind === 'wrapper';
 }
 
-function createRun(state: AttributionState, proc: ProcState, d: EngineDetector, m: RunMatch, parentRunId: string | null): RunState {
+function createRun(
+  state: AttributionState,
+  proc: ProcState,
+  d: EngineDetector,
+  m: RunMatch,
+  parentRunId: string | null,
+): RunState {
   const id = m.key ?? `run:${proc.upid}`;
   const run: RunState = {
     kind: 'run',
@@ -412,7 +430,16 @@ function attributeTaskIn(state: AttributionState, run: RunState, ctx: ExecContex
     });
     return;
   }
-  const task = newTask(state, run, proc.upid === run.headUpid || run.tasks.has(`task:${proc.upid}`) ? `task:${run.id}:${proc.upid}` : `task:${proc.upid}`, m, 'running', proc.startTs);
+  const task = newTask(
+    state,
+    run,
+    proc.upid === run.headUpid || run.tasks.has(`task:${proc.upid}`)
+      ? `task:${run.id}:${proc.upid}`
+      : `task:${proc.upid}`,
+    m,
+    'running',
+    proc.startTs,
+  );
   task.rootUpid = proc.upid;
   task.rootPid = proc.pid;
   forSubtree(state, proc, (p) => {
@@ -450,7 +477,14 @@ function ensureStep(state: AttributionState, run: RunState, name: string, provis
   return step;
 }
 
-function newTask(state: AttributionState, run: RunState, id: string, m: TaskMatch, status: ExecutionStatus, ts: number): TaskState {
+function newTask(
+  state: AttributionState,
+  run: RunState,
+  id: string,
+  m: TaskMatch,
+  status: ExecutionStatus,
+  ts: number,
+): TaskState {
   ensureStep(state, run, m.step, m.provisional ?? false, ts);
   const task: TaskState = {
     kind: 'task',
@@ -628,7 +662,10 @@ function onExit(state: AttributionState, e: EventOf<'process.exit'>): void {
   c.cpuNs = Math.max(c.cpuNs, e.cpuUserNs + e.cpuSysNs);
   // The parent's RSS at fork, or (not sampled by then) what it holds now, as the estimate.
   const parent = proc.parentUpid ? state.procs.get(proc.parentUpid) : undefined;
-  const inherited = Math.max(proc.inheritedRssBytes, parent?.everSampled ? parent.counters.rssBytes || parent.sampledPeakSinceExec : 0);
+  const inherited = Math.max(
+    proc.inheritedRssBytes,
+    parent?.everSampled ? parent.counters.rssBytes || parent.sampledPeakSinceExec : 0,
+  );
   if (proc.execCount > 0 && inherited > 0 && e.peakRssBytes <= inherited * INHERITED_PEAK_SLACK) {
     // ru_maxrss still shows the parent's image this process replaced: keep what was sampled.
     proc.peakInherited = true;
@@ -675,7 +712,12 @@ function onExit(state: AttributionState, e: EventOf<'process.exit'>): void {
       run.status = statusFromExit(code, e.signal, proc.oomKilled);
       state.dirty.add(run.id);
       detectorOf(run).onRunEnd?.(run, opsFor(state, run, e.ts));
-    } else if (run.engine !== 'script' && run.rootUpid === proc.upid && run.headUpid !== proc.upid && run.endTs === null) {
+    } else if (
+      run.engine !== 'script' &&
+      run.rootUpid === proc.upid &&
+      run.headUpid !== proc.upid &&
+      run.endTs === null
+    ) {
       // The wrapper around an adopted engine ended after it: its status is the run's.
       run.exitCode = code;
       state.dirty.add(run.id);
@@ -738,7 +780,14 @@ function onFact(state: AttributionState, fact: FileFact): void {
   }
 }
 
-function wantFor(state: AttributionState, run: RunState, path: string, maxBytes: number, reason: string, glob?: { nearTs: number }): void {
+function wantFor(
+  state: AttributionState,
+  run: RunState,
+  path: string,
+  maxBytes: number,
+  reason: string,
+  glob?: { nearTs: number },
+): void {
   let runs = state.wanted.get(path);
   if (!runs) {
     runs = new Set();
@@ -746,7 +795,9 @@ function wantFor(state: AttributionState, run: RunState, path: string, maxBytes:
   }
   if (runs.has(run.id)) return;
   runs.add(run.id);
-  state.pendingWants.push(glob ? { path, maxBytes, reason, glob: true, nearTs: glob.nearTs } : { path, maxBytes, reason });
+  state.pendingWants.push(
+    glob ? { path, maxBytes, reason, glob: true, nearTs: glob.nearTs } : { path, maxBytes, reason },
+  );
 }
 
 function opsFor(state: AttributionState, run: RunState, ts: number): AttributionOps {
@@ -874,7 +925,10 @@ export function stepRecord(state: AttributionState, run: RunState, step: StepSta
     failedTaskCount: tasks.filter((t) => t.status === 'failed' || t.status === 'killed').length,
     startTs: start,
     endTs: ended && tasks.length > 0 ? Math.max(...tasks.map((t) => t.endTs!)) : null,
-    resources: { ...resourcesOf(state, step), wallNs: Math.max(0, (ended && tasks.length > 0 ? Math.max(...tasks.map((t) => t.endTs!)) : state.lastTs) - start) },
+    resources: {
+      ...resourcesOf(state, step),
+      wallNs: Math.max(0, (ended && tasks.length > 0 ? Math.max(...tasks.map((t) => t.endTs!)) : state.lastTs) - start),
+    },
   };
 }
 

@@ -28,12 +28,32 @@ test('recorded failing cwltool run: the failing scatter job and the run fail', (
 
 test('toil-cwl-runner: workers are tasks, plumbing workers are not, names from the leader log', () => {
   const b = new EventBuilder().start(1);
-  b.exec(1, ['/usr/bin/python3', '/usr/local/bin/toil-cwl-runner', '--jobStore', './js', 'wf.cwl', 'job.yml'], { cwd: '/r' });
-  b.spawn(2, 1, ['/usr/bin/python3', '/usr/local/bin/_toil_worker', 'CWLWorkflow', 'file:/r/js', 'kind-CWLWorkflow/instance-aaaa'], { cwd: '/r' }).exit(2);
-  b.log(1, "[2025-11-22T10:00:00+0000] [MainThread] [I] [toil.leader] Issued job 'CWLJob' bwa_mem.cwl kind-CWLJob/instance-bbbb v1 with job batch system ID: 1 and disk: 3.0 Gi, memory: 2.0 Gi, cores: 1\n");
-  b.spawn(3, 1, ['/usr/bin/python3', '/usr/local/bin/_toil_worker', 'CWLJob', 'file:/r/js', 'kind-CWLJob/instance-bbbb'], { cwd: '/tmp/toil-w1' });
+  b.exec(1, ['/usr/bin/python3', '/usr/local/bin/toil-cwl-runner', '--jobStore', './js', 'wf.cwl', 'job.yml'], {
+    cwd: '/r',
+  });
+  b.spawn(
+    2,
+    1,
+    ['/usr/bin/python3', '/usr/local/bin/_toil_worker', 'CWLWorkflow', 'file:/r/js', 'kind-CWLWorkflow/instance-aaaa'],
+    { cwd: '/r' },
+  ).exit(2);
+  b.log(
+    1,
+    "[2025-11-22T10:00:00+0000] [MainThread] [I] [toil.leader] Issued job 'CWLJob' bwa_mem.cwl kind-CWLJob/instance-bbbb v1 with job batch system ID: 1 and disk: 3.0 Gi, memory: 2.0 Gi, cores: 1\n",
+  );
+  b.spawn(
+    3,
+    1,
+    ['/usr/bin/python3', '/usr/local/bin/_toil_worker', 'CWLJob', 'file:/r/js', 'kind-CWLJob/instance-bbbb'],
+    { cwd: '/tmp/toil-w1' },
+  );
   b.spawn(4, 3, ['bwa', 'mem', 'ref.fa', 'a.fq'], { cwd: '/tmp/toil-w1/out' }).exit(4).exit(3);
-  b.spawn(5, 1, ['/usr/bin/python3', '/usr/local/bin/_toil_worker', 'CWLJob', 'file:/r/js', 'kind-CWLJob/instance-cccc'], { cwd: '/tmp/toil-w2' });
+  b.spawn(
+    5,
+    1,
+    ['/usr/bin/python3', '/usr/local/bin/_toil_worker', 'CWLJob', 'file:/r/js', 'kind-CWLJob/instance-cccc'],
+    { cwd: '/tmp/toil-w2' },
+  );
   b.spawn(6, 5, ['samtools', 'sort', '-o', 'x.bam', 'y.bam'], { cwd: '/tmp/toil-w2/out' }).exit(6, 1).exit(5, 1);
   b.exit(1, 1);
   const { tree } = replay(b.events, null);

@@ -29,7 +29,16 @@ interface CwlState {
   toilNames: Map<string, string>;
 }
 
-const TOIL_PLUMBING = new Set(['CWLWorkflow', 'CWLScatter', 'CWLGather', 'ResolveIndirect', 'CWLJobWrapper', 'CWLNamedJob', 'EncapsulatedJob', 'Job']);
+const TOIL_PLUMBING = new Set([
+  'CWLWorkflow',
+  'CWLScatter',
+  'CWLGather',
+  'ResolveIndirect',
+  'CWLJobWrapper',
+  'CWLNamedJob',
+  'EncapsulatedJob',
+  'Job',
+]);
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes in the runner's log
 const ANSI = /\x1b\[[0-9;]*m/g;
 
@@ -63,14 +72,22 @@ export const cwlDetector: EngineDetector = {
     const runner = runnerOf(image);
     if (!runner) return null;
     if (ctx.runs.some((r) => r.engine === 'cwltool' || r.engine === 'toil')) return null;
-    if (image.argv.some((x) => x === '--version' || x === '--help' || x === '--validate' || x === '--print-dot')) return null;
+    if (image.argv.some((x) => x === '--version' || x === '--help' || x === '--validate' || x === '--print-dot'))
+      return null;
     const wfArg = image.argv.find((x) => /\.cwl(#.*)?$/.test(x) || x.includes('.cwl#'));
     const workflow = wfArg ? resolvePath(image.cwd, wfArg.replace(/#.*$/, '')) : null;
     const jobArg = wfArg ? image.argv[image.argv.indexOf(wfArg) + 1] : undefined;
     const attributes: Record<string, string> = { engine: runner, runner };
     if (workflow) attributes.workflow = workflow;
     if (jobArg && !jobArg.startsWith('-')) attributes.jobFile = resolvePath(image.cwd, jobArg);
-    const state: CwlState = { runner, log: { text: '' }, step: null, jobsByDir: new Map(), taskByJob: new Map(), toilNames: new Map() };
+    const state: CwlState = {
+      runner,
+      log: { text: '' },
+      step: null,
+      jobsByDir: new Map(),
+      taskByJob: new Map(),
+      toilNames: new Map(),
+    };
     return {
       pipeline: workflow ? basename(workflow).replace(/\.cwl$/, '') : runner,
       name: isoSeconds(ctx.proc.startTs),
@@ -139,7 +156,8 @@ export const cwlDetector: EngineDetector = {
       if (m) {
         const taskId = st.taskByJob.get(m[1]!);
         const task = taskId ? run.tasks.get(taskId) : undefined;
-        if (task && m[2] !== 'success') ops.setTaskStatus(task, task.status === 'killed' ? 'killed' : 'failed', task.exitCode);
+        if (task && m[2] !== 'success')
+          ops.setTaskStatus(task, task.status === 'killed' ? 'killed' : 'failed', task.exitCode);
         continue;
       }
       // toil leader: `'CWLJob' map kind-CWLJob/instance-abc123 v1`

@@ -31,7 +31,10 @@ test('recorded Nextflow-layout run: head = run, each .command.run subtree = task
   // The wrapper's bash/tee/touch processes are in the task; the tools are what .command.sh ran.
   assert.deepEqual(align.tools.map((t) => t.name).sort(), ['bwa mem', 'samtools view']);
   assert.ok(align.resources.processCount > 10);
-  assert.deepEqual(run.steps[2]!.tasks[0]!.tools.map((t) => t.name), ['samtools sort', 'samtools index']);
+  assert.deepEqual(
+    run.steps[2]!.tasks[0]!.tools.map((t) => t.name),
+    ['samtools sort', 'samtools index'],
+  );
   // Submitted-to-started time from the head's `Submitted process` lines.
   assert.ok(align.queueNs !== null && align.queueNs >= 0);
 });
@@ -39,7 +42,10 @@ test('recorded Nextflow-layout run: head = run, each .command.run subtree = task
 test('from argv and cwd alone: one task per work dir, named by its hash', () => {
   const { tree } = replay(noLogs(fixtureEvents('nextflow-ok.strace.jsonl')), null);
   const run = tree.runs[0]!;
-  assert.deepEqual(run.steps.map((s) => `${s.name}:${s.taskCount}`), ['unknown:7']);
+  assert.deepEqual(
+    run.steps.map((s) => `${s.name}:${s.taskCount}`),
+    ['unknown:7'],
+  );
   for (const t of run.steps[0]!.tasks) {
     assert.match(t.name, /^[0-9a-f]{2}\/[0-9a-f]{6}$/);
     assert.equal(t.status, 'succeeded');
@@ -69,19 +75,43 @@ test('recorded failing run: the failed ALIGN (B) task, and no SORT (B)', () => {
 
 test('the nextflow launcher script, then java: one run; no -name: name from .nextflow.log', () => {
   const b = new EventBuilder().start(10);
-  b.exec(10, ['bash', '/usr/local/bin/nextflow', 'run', 'nf-core/rnaseq', '-profile', 'test,docker', '--outdir', 'res'], { cwd: '/runs/1', exe: '/usr/bin/bash' });
+  b.exec(
+    10,
+    ['bash', '/usr/local/bin/nextflow', 'run', 'nf-core/rnaseq', '-profile', 'test,docker', '--outdir', 'res'],
+    { cwd: '/runs/1', exe: '/usr/bin/bash' },
+  );
   b.spawn(11, 10, ['java', '-version']).exit(11);
-  b.exec(10, ['java', '-XX:+UseG1GC', '-cp', '/root/.nextflow/framework/23.10.1/nextflow-23.10.1-one.jar', 'nextflow.cli.Launcher', 'run', 'nf-core/rnaseq', '-profile', 'test,docker', '--outdir', 'res'], { cwd: '/runs/1' });
+  b.exec(
+    10,
+    [
+      'java',
+      '-XX:+UseG1GC',
+      '-cp',
+      '/root/.nextflow/framework/23.10.1/nextflow-23.10.1-one.jar',
+      'nextflow.cli.Launcher',
+      'run',
+      'nf-core/rnaseq',
+      '-profile',
+      'test,docker',
+      '--outdir',
+      'res',
+    ],
+    { cwd: '/runs/1' },
+  );
   const wd = '/runs/1/work/3f/0123456789abcdef0123456789abcd';
   b.spawn(12, 10, ['/bin/bash', '-c', '/bin/bash -ue .command.run &> .command.log'], { cwd: wd, exe: '/usr/bin/bash' });
   b.exec(12, ['/bin/bash', '-ue', '.command.run'], { cwd: wd, ppid: 10 });
-  b.fork(13, 12).fork(14, 13).exec(14, ['/bin/bash', '-ue', `${wd}/.command.sh`], { cwd: wd, ppid: 13 });
+  b.fork(13, 12)
+    .fork(14, 13)
+    .exec(14, ['/bin/bash', '-ue', `${wd}/.command.sh`], { cwd: wd, ppid: 13 });
   b.spawn(15, 14, ['salmon', 'quant', '-i', 'idx', '-l', 'A'], { cwd: wd });
   b.exit(15, 0, { cpuMs: 1500, peakMiB: 800 }).exit(14).exit(13).exit(12).exit(10);
-  const log = 'Nov-22 10:00:00.000 [main] INFO  nextflow.cli.CmdRun - Launching `nf-core/rnaseq` [happy_curie] DSL2 - revision: abc\nSession UUID: 0e5a3d2c-1111-4222-8333-944455556666\n';
+  const log =
+    'Nov-22 10:00:00.000 [main] INFO  nextflow.cli.CmdRun - Launching `nf-core/rnaseq` [happy_curie] DSL2 - revision: abc\nSession UUID: 0e5a3d2c-1111-4222-8333-944455556666\n';
   const { tree } = replay(b.events, {
     '/runs/1/.nextflow.log': log,
-    [`${wd}/.command.run`]: '#!/bin/bash\n# NEXTFLOW TASK: NFCORE_RNASEQ:RNASEQ:QUANTIFY_SALMON:SALMON_QUANT (WT_REP1)\nset -e\n',
+    [`${wd}/.command.run`]:
+      '#!/bin/bash\n# NEXTFLOW TASK: NFCORE_RNASEQ:RNASEQ:QUANTIFY_SALMON:SALMON_QUANT (WT_REP1)\nset -e\n',
     [`${wd}/.exitcode`]: '0',
   });
   assert.equal(tree.runs.length, 1);
@@ -89,7 +119,9 @@ test('the nextflow launcher script, then java: one run; no -name: name from .nex
   assert.equal(run.pipeline, 'nf-core/rnaseq');
   assert.equal(run.name, 'happy_curie');
   assert.equal(run.attributes.profile, 'test,docker');
-  assert.deepEqual(outline(tree), ['NFCORE_RNASEQ:RNASEQ:QUANTIFY_SALMON:SALMON_QUANT: NFCORE_RNASEQ:RNASEQ:QUANTIFY_SALMON:SALMON_QUANT (WT_REP1)=succeeded']);
+  assert.deepEqual(outline(tree), [
+    'NFCORE_RNASEQ:RNASEQ:QUANTIFY_SALMON:SALMON_QUANT: NFCORE_RNASEQ:RNASEQ:QUANTIFY_SALMON:SALMON_QUANT (WT_REP1)=succeeded',
+  ]);
   const task = run.steps[0]!.tasks[0]!;
   assert.equal(task.engineTaskId, '3f/0123456789abcdef0123456789abcd');
   assert.equal(task.tools[0]!.name, 'salmon quant');
@@ -111,13 +143,25 @@ test('a task killed by a signal is killed, whatever .exitcode says', () => {
 });
 
 test('work-dir hashes and task names', () => {
-  const img = (cwd: string, argv: string[]) => ({ ts: 0, exe: '/bin/bash', argv, cwd, env: {}, containerId: null, cgroupId: null, uid: 0 });
+  const img = (cwd: string, argv: string[]) => ({
+    ts: 0,
+    exe: '/bin/bash',
+    argv,
+    cwd,
+    env: {},
+    containerId: null,
+    cgroupId: null,
+    uid: 0,
+  });
   assert.deepEqual(nextflowWorkDir(img('/w/work/ab/cdef0123456789abcdef0123456789', ['bash', '.command.run'])), {
     dir: '/w/work/ab/cdef0123456789abcdef0123456789',
     hash: 'ab/cdef0123456789abcdef0123456789',
   });
   // AWS Batch / scratch: the work dir is only in argv.
-  assert.equal(nextflowWorkDir(img('/tmp/nxf.XXXX', ['bash', '/efs/work/ab/cdef0123456789abcdef0123456789/.command.run']))!.hash, 'ab/cdef0123456789abcdef0123456789');
+  assert.equal(
+    nextflowWorkDir(img('/tmp/nxf.XXXX', ['bash', '/efs/work/ab/cdef0123456789abcdef0123456789/.command.run']))!.hash,
+    'ab/cdef0123456789abcdef0123456789',
+  );
   assert.deepEqual(splitTaskName('FASTQC (sample 1)'), { step: 'FASTQC', name: 'FASTQC (sample 1)' });
   assert.deepEqual(splitTaskName('MULTIQC'), { step: 'MULTIQC', name: 'MULTIQC' });
 });

@@ -20,9 +20,33 @@ const SESSION_LOG = /Session UUID: ([0-9a-f-]{36})/;
 
 /** Options of `nextflow run` that take a value (so the pipeline is not mistaken for one). */
 const RUN_OPTIONS_WITH_VALUE = new Set([
-  '-name', '-profile', '-c', '-config', '-params-file', '-w', '-work-dir', '-r', '-revision', '-qs', '-queue-size',
-  '-entry', '-main-script', '-plugins', '-with-docker', '-with-singularity', '-with-apptainer', '-with-conda',
-  '-bucket-dir', '-user', '-hub', '-log', '-C', '-D', '-e', '-test', '-dump-channels',
+  '-name',
+  '-profile',
+  '-c',
+  '-config',
+  '-params-file',
+  '-w',
+  '-work-dir',
+  '-r',
+  '-revision',
+  '-qs',
+  '-queue-size',
+  '-entry',
+  '-main-script',
+  '-plugins',
+  '-with-docker',
+  '-with-singularity',
+  '-with-apptainer',
+  '-with-conda',
+  '-bucket-dir',
+  '-user',
+  '-hub',
+  '-log',
+  '-C',
+  '-D',
+  '-e',
+  '-test',
+  '-dump-channels',
 ]);
 
 interface NextflowState {

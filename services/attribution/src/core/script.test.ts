@@ -7,7 +7,10 @@ test('a plain script: the root is the run, each command it starts is a step, rep
   b.exec(1, ['bash', 'align.sh', 'samples.txt'], { cwd: '/proj' });
   b.spawn(2, 1, ['mkdir', '-p', 'out']).exit(2);
   b.spawn(3, 1, ['bwa', 'index', 'ref.fa']).exit(3);
-  for (const [pid, s] of [[10, 'A'], [20, 'B']] as const) {
+  for (const [pid, s] of [
+    [10, 'A'],
+    [20, 'B'],
+  ] as const) {
     // `bwa mem ... | samtools view` inside a loop: subshells the root forked count as the root.
     b.fork(pid, 1);
     b.spawn(pid + 1, pid, ['bwa', 'mem', 'ref.fa', `${s}.fq`]).exit(pid + 1);
@@ -28,7 +31,10 @@ test('a plain script: the root is the run, each command it starts is a step, rep
     'samtools view: samtools view=succeeded, samtools view (2)=succeeded',
     'report.py: report.py=failed',
   ]);
-  assert.deepEqual(run.steps[3]!.tasks[0]!.tools.map((t) => t.name), ['report.py', 'plot.R']);
+  assert.deepEqual(
+    run.steps[3]!.tasks[0]!.tools.map((t) => t.name),
+    ['report.py', 'plot.R'],
+  );
 });
 
 test('--pipeline/--run labels win over any detector', () => {
@@ -62,9 +68,15 @@ test('a script that starts an engine after other work: the engine run is nested 
   b.spawn(4, 3, ['/usr/bin/bash', '-c', 'set -euo pipefail;  samtools index x.bam']).exit(4);
   b.exit(3).exit(1);
   const { tree } = replay(b.events, null);
-  assert.deepEqual(tree.runs.map((r) => r.engine), ['script', 'snakemake']);
+  assert.deepEqual(
+    tree.runs.map((r) => r.engine),
+    ['script', 'snakemake'],
+  );
   assert.equal(tree.runs[1]!.parentRunId, tree.runs[0]!.id);
-  assert.deepEqual(tree.runs[0]!.steps.map((s) => s.name), ['fastqc', 'snakemake']);
+  assert.deepEqual(
+    tree.runs[0]!.steps.map((s) => s.name),
+    ['fastqc', 'snakemake'],
+  );
 });
 
 test('a single program traced on its own is its own step', () => {
@@ -72,7 +84,10 @@ test('a single program traced on its own is its own step', () => {
   b.exec(1, ['bwa', 'mem', '-t', '2', 'ref.fa', 'a.fq']).exit(1);
   const { tree } = replay(b.events, null);
   assert.deepEqual(outline(tree), ['bwa mem: bwa mem=succeeded']);
-  assert.deepEqual(tree.runs[0]!.steps[0]!.tasks[0]!.tools.map((t) => [t.name, t.pids]), [['bwa mem', [1]]]);
+  assert.deepEqual(
+    tree.runs[0]!.steps[0]!.tasks[0]!.tools.map((t) => [t.name, t.pids]),
+    [['bwa mem', [1]]],
+  );
 });
 
 test('`sh -c` exec-ing its last command: the root becomes the step it runs', () => {

@@ -39,7 +39,7 @@ export const scriptDetector: EngineDetector = {
     if (proc.upid === root) {
       // The root itself is the work (`tracer run -- bwa mem ...`, or `sh -c` exec'ing its
       // last command): one step. A shell or wrapper root only organises its children.
-      if (!tool || tool.kind !== 'tool') return null;
+      if (tool?.kind !== 'tool') return null;
     } else if (!isDirectChild(proc, root, ctx.getProc)) {
       return null;
     }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TelemetryEvent } from '@tracer/events';
-import { EventBuilder, fixtureEvents, fixtureText, outline, replay } from './test-events.ts';
 import { parseSnakefile } from './snakemake.ts';
+import { EventBuilder, fixtureEvents, fixtureText, outline, replay } from './test-events.ts';
 
 // The job list Snakemake itself printed for the recorded runs (fixtures/snakemake-7-*.strace.jsonl,
 // recorded with strace from `snakemake -c2` on test/workflows/snakemake/Snakefile).
@@ -30,7 +30,10 @@ test('recorded Snakemake 7 run: run = snakemake, steps = rules, tasks = jobs, to
   assert.equal(map.engineTaskId, '3');
   assert.deepEqual(map.tools.map((t) => t.name).sort(), ['bwa mem', 'samtools view']);
   const stats = run.steps.find((s) => s.name === 'stats')!.tasks[0]!;
-  assert.deepEqual(stats.tools.map((t) => t.name), ['samtools flagstat', 'samtools flagstat', 'samtools flagstat']);
+  assert.deepEqual(
+    stats.tools.map((t) => t.name),
+    ['samtools flagstat', 'samtools flagstat', 'samtools flagstat'],
+  );
   // The ILP scheduler's `cbc` children are Snakemake's own work, not jobs.
   assert.ok(!run.steps.some((s) => s.name.includes('cbc')));
 });
@@ -41,7 +44,10 @@ test('recorded failing run: exactly the failed job is failed, the run failed', (
   assert.equal(run.status, 'failed');
   assert.equal(run.exitCode, 1);
   const failed = run.steps.flatMap((s) => s.tasks).filter((t) => t.status !== 'succeeded');
-  assert.deepEqual(failed.map((t) => [t.name, t.status, t.exitCode]), [['bwa_map (sample=B)', 'failed', 1]]);
+  assert.deepEqual(
+    failed.map((t) => [t.name, t.status, t.exitCode]),
+    [['bwa_map (sample=B)', 'failed', 1]],
+  );
   assert.equal(run.steps.find((s) => s.name === 'bwa_map')!.status, 'failed');
 });
 
@@ -69,33 +75,83 @@ test('with neither log nor Snakefile, tasks are still there, named after what th
 
 test('Snakemake 9 shapes: `Finished jobid:` lines, run: jobs as `python -m snakemake --target-jobs`', () => {
   const b = new EventBuilder().start(100);
-  b.exec(100, ['/usr/bin/python3', '/usr/local/bin/snakemake', '-c', '4', '-s', 'wf/Snakefile'], { cwd: '/w', exe: '/usr/bin/python3.12' });
+  b.exec(100, ['/usr/bin/python3', '/usr/local/bin/snakemake', '-c', '4', '-s', 'wf/Snakefile'], {
+    cwd: '/w',
+    exe: '/usr/bin/python3.12',
+  });
   b.log(100, 'Assuming unrestricted shared filesystem usage.\nBuilding DAG of jobs...\n');
-  b.log(100, '[Sat Nov 22 10:00:00 2025]\nrule trim:\n    input: raw/s1.fq\n    output: trimmed/s1.fq\n    jobid: 2\n    reason: Missing output files: trimmed/s1.fq\n    wildcards: sample=s1\n    resources: tmpdir=/tmp\n\n');
-  b.spawn(101, 100, ['/bin/bash', '-c', 'set -euo pipefail;  cutadapt -q 20 -o trimmed/s1.fq raw/s1.fq'], { cwd: '/w' });
-  b.spawn(102, 101, ['/usr/bin/python3', '/usr/bin/cutadapt', '-q', '20', '-o', 'trimmed/s1.fq', 'raw/s1.fq'], { cwd: '/w', exe: '/usr/bin/python3.12' });
-  b.log(100, '[Sat Nov 22 10:00:00 2025]\nrule report:\n    input: trimmed/s1.fq\n    output: report/s1.html\n    jobid: 1\n    wildcards: sample=s1\n\n');
+  b.log(
+    100,
+    '[Sat Nov 22 10:00:00 2025]\nrule trim:\n    input: raw/s1.fq\n    output: trimmed/s1.fq\n    jobid: 2\n    reason: Missing output files: trimmed/s1.fq\n    wildcards: sample=s1\n    resources: tmpdir=/tmp\n\n',
+  );
+  b.spawn(101, 100, ['/bin/bash', '-c', 'set -euo pipefail;  cutadapt -q 20 -o trimmed/s1.fq raw/s1.fq'], {
+    cwd: '/w',
+  });
+  b.spawn(102, 101, ['/usr/bin/python3', '/usr/bin/cutadapt', '-q', '20', '-o', 'trimmed/s1.fq', 'raw/s1.fq'], {
+    cwd: '/w',
+    exe: '/usr/bin/python3.12',
+  });
+  b.log(
+    100,
+    '[Sat Nov 22 10:00:00 2025]\nrule report:\n    input: trimmed/s1.fq\n    output: report/s1.html\n    jobid: 1\n    wildcards: sample=s1\n\n',
+  );
   b.exit(102).exit(101);
   b.log(100, '[Sat Nov 22 10:00:01 2025]\nFinished jobid: 2 (Rule: trim)\n1 of 3 steps (33%) done\n');
-  b.spawn(103, 100, ['/bin/sh', '-c', "cd /w && /usr/bin/python3 -m snakemake --snakefile '/w/wf/Snakefile' --target-jobs 'report:sample=s1' --allowed-rules report --cores 4 --mode subprocess"], { cwd: '/w' });
-  b.spawn(104, 103, ['/usr/bin/python3', '-m', 'snakemake', '--snakefile', '/w/wf/Snakefile', '--target-jobs', 'report:sample=s1', '--mode', 'subprocess'], { cwd: '/w' });
+  b.spawn(
+    103,
+    100,
+    [
+      '/bin/sh',
+      '-c',
+      "cd /w && /usr/bin/python3 -m snakemake --snakefile '/w/wf/Snakefile' --target-jobs 'report:sample=s1' --allowed-rules report --cores 4 --mode subprocess",
+    ],
+    { cwd: '/w' },
+  );
+  b.spawn(
+    104,
+    103,
+    [
+      '/usr/bin/python3',
+      '-m',
+      'snakemake',
+      '--snakefile',
+      '/w/wf/Snakefile',
+      '--target-jobs',
+      'report:sample=s1',
+      '--mode',
+      'subprocess',
+    ],
+    { cwd: '/w' },
+  );
   b.spawn(105, 104, ['/usr/bin/Rscript', '-e', 'rmarkdown::render("x.Rmd")'], { cwd: '/w' });
   b.exit(105).exit(104).exit(103);
   b.log(100, 'Finished jobid: 1 (Rule: report)\n');
-  b.log(100, 'localrule all:\n    input: report/s1.html\n    jobid: 0\n\nFinished jobid: 0 (Rule: all)\n3 of 3 steps (100%) done\n');
+  b.log(
+    100,
+    'localrule all:\n    input: report/s1.html\n    jobid: 0\n\nFinished jobid: 0 (Rule: all)\n3 of 3 steps (100%) done\n',
+  );
   b.exit(100);
   const { tree, wants } = replay(b.events, null);
   assert.equal(tree.runs.length, 1, 'the job subprocess snakemake is not a run of its own');
   assert.equal(tree.runs[0]!.pipeline, 'wf', 'named after the Snakefile folder');
-  assert.deepEqual(outline(tree), ['trim: trim (sample=s1)=succeeded', 'report: report (sample=s1)=succeeded', 'all: all=succeeded']);
-  assert.deepEqual(tree.runs[0]!.steps[0]!.tasks[0]!.tools.map((t) => t.name), ['cutadapt']);
+  assert.deepEqual(outline(tree), [
+    'trim: trim (sample=s1)=succeeded',
+    'report: report (sample=s1)=succeeded',
+    'all: all=succeeded',
+  ]);
+  assert.deepEqual(
+    tree.runs[0]!.steps[0]!.tasks[0]!.tools.map((t) => t.name),
+    ['cutadapt'],
+  );
   assert.ok(wants.some((w) => w.path === '/w/wf/Snakefile'));
 });
 
 test('a job announced after its process started is bound when the log arrives (live rename)', () => {
   const b = new EventBuilder().start(100);
   b.exec(100, ['snakemake', '-c1'], { cwd: '/w' });
-  b.spawn(101, 100, ['/usr/bin/bash', '-c', 'set -euo pipefail;  samtools sort -o sorted/a.bam mapped/a.bam'], { cwd: '/w' });
+  b.spawn(101, 100, ['/usr/bin/bash', '-c', 'set -euo pipefail;  samtools sort -o sorted/a.bam mapped/a.bam'], {
+    cwd: '/w',
+  });
   const first = replay([...b.events], null);
   assert.deepEqual(outline(first.tree), ['samtools sort: samtools sort=running']);
   b.log(100, 'rule sort:\n    input: mapped/a.bam\n    output: sorted/a.bam\n    jobid: 5\n    wildcards: s=a\n\n');
@@ -110,9 +166,18 @@ test('a job announced after its process started is bound when the log arrives (l
 
 test('Snakefile templates: shell strings with placeholders, triple quotes and script files', () => {
   const rules = parseSnakefile(fixtureText('snakemake-7.Snakefile'));
-  assert.deepEqual(rules.map((r) => r.rule), ['all', 'bwa_index', 'bwa_map', 'samtools_sort', 'samtools_index', 'stats']);
-  assert.ok(rules.find((r) => r.rule === 'bwa_map')!.shell!.test('bwa mem data/ref.fa data/A.fq 2> /dev/null | samtools view -b - > mapped/A.bam'));
-  const multi = parseSnakefile('rule a:\n    output: "x"\n    shell:\n        """\n        bwa mem {input} \\\n          > {output}\n        """\nrule b:\n    script: "scripts/plot.py"\n');
+  assert.deepEqual(
+    rules.map((r) => r.rule),
+    ['all', 'bwa_index', 'bwa_map', 'samtools_sort', 'samtools_index', 'stats'],
+  );
+  assert.ok(
+    rules
+      .find((r) => r.rule === 'bwa_map')!
+      .shell!.test('bwa mem data/ref.fa data/A.fq 2> /dev/null | samtools view -b - > mapped/A.bam'),
+  );
+  const multi = parseSnakefile(
+    'rule a:\n    output: "x"\n    shell:\n        """\n        bwa mem {input} \\\n          > {output}\n        """\nrule b:\n    script: "scripts/plot.py"\n',
+  );
   assert.ok(multi[0]!.shell!.test('bwa mem r.fa q.fq \\ > x'));
   assert.equal(multi[1]!.script, 'plot.py');
 });
@@ -138,7 +203,10 @@ test('recorded Snakemake 9.27 run: localrule blocks, `Finished jobid:`, script: 
     ],
   );
   const report = run.steps.find((s) => s.name === 'report')!.tasks[0]!;
-  assert.deepEqual(report.tools.map((t) => t.name), ['report.py']);
+  assert.deepEqual(
+    report.tools.map((t) => t.name),
+    ['report.py'],
+  );
   // The `run:` job's own `python -m snakemake` is how it runs, not a tool.
   assert.deepEqual(run.steps.find((s) => s.name === 'note')!.tasks[0]!.tools, []);
 });

@@ -14,7 +14,14 @@
 // are bound to processes by the files the command names; the Snakefile's shell templates (a
 // file fact) name the rule when the log is not captured.
 import { basename, dirname, resolvePath } from './argv.ts';
-import { type AttributionOps, type EngineDetector, type ExecContext, isoSeconds, optionValue, takeLines } from './detector.ts';
+import {
+  type AttributionOps,
+  type EngineDetector,
+  type ExecContext,
+  isoSeconds,
+  optionValue,
+  takeLines,
+} from './detector.ts';
 import { toolDisplayName } from './tool-rules.ts';
 import type { ExecImage, RunState, TaskState } from './types.ts';
 
@@ -97,7 +104,12 @@ function commandOf(image: ExecImage): string {
 }
 
 function splitList(v: string | undefined): string[] {
-  return v ? v.split(/,\s*/).map((s) => s.trim()).filter(Boolean) : [];
+  return v
+    ? v
+        .split(/,\s*/)
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 }
 
 function parseWildcards(v: string | undefined): Record<string, string> {
@@ -278,7 +290,9 @@ function finishJob(run: RunState, st: SnakemakeState, jobid: string, failed: boo
     // A job whose process ended before it could be bound by files: the last ended unbound task.
     const ended = unboundTasks(run, st).filter((t) => t.endTs !== null);
     const sameRule = ended.filter((t) => t.stepName === job.rule);
-    const pick = (sameRule.length > 0 ? sameRule : ended.length === 1 ? ended : []).sort((a, b) => b.endTs! - a.endTs!)[0];
+    const pick = (sameRule.length > 0 ? sameRule : ended.length === 1 ? ended : []).sort(
+      (a, b) => b.endTs! - a.endTs!,
+    )[0];
     if (pick) bind(run, job, pick, ops);
   }
   if (job.taskId === null) {

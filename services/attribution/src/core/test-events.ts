@@ -88,11 +88,22 @@ export class EventBuilder {
 
   fork(pid: number, ppid: number): this {
     this.upids.delete(pid);
-    this.events.push({ ...this.env(), type: 'process.fork', pid, upid: this.upid(pid), ppid, parentUpid: this.upid(ppid) });
+    this.events.push({
+      ...this.env(),
+      type: 'process.fork',
+      pid,
+      upid: this.upid(pid),
+      ppid,
+      parentUpid: this.upid(ppid),
+    });
     return this;
   }
 
-  exec(pid: number, argv: string[], o: { ppid?: number; cwd?: string; exe?: string; env?: Record<string, string>; containerId?: string } = {}): this {
+  exec(
+    pid: number,
+    argv: string[],
+    o: { ppid?: number; cwd?: string; exe?: string; env?: Record<string, string>; containerId?: string } = {},
+  ): this {
     const e = this.env();
     this.events.push({
       ...e,
@@ -113,7 +124,12 @@ export class EventBuilder {
   }
 
   /** fork + exec in one go. */
-  spawn(pid: number, ppid: number, argv: string[], o: { cwd?: string; exe?: string; env?: Record<string, string>; containerId?: string } = {}): this {
+  spawn(
+    pid: number,
+    ppid: number,
+    argv: string[],
+    o: { cwd?: string; exe?: string; env?: Record<string, string>; containerId?: string } = {},
+  ): this {
     return this.fork(pid, ppid).exec(pid, argv, { ...o, ppid });
   }
 
@@ -132,7 +148,11 @@ export class EventBuilder {
     return this;
   }
 
-  exit(pid: number, code = 0, o: { signal?: number; peakMiB?: number; cpuMs?: number; readBytes?: number; writeBytes?: number } = {}): this {
+  exit(
+    pid: number,
+    code = 0,
+    o: { signal?: number; peakMiB?: number; cpuMs?: number; readBytes?: number; writeBytes?: number } = {},
+  ): this {
     this.events.push({
       ...this.env(),
       type: 'process.exit',
@@ -156,7 +176,13 @@ export class EventBuilder {
   }
 
   oom(pid: number): this {
-    this.events.push({ ...this.env(), type: 'oom.kill', victimPid: pid, victimUpid: this.upid(pid), constraint: 'memcg' });
+    this.events.push({
+      ...this.env(),
+      type: 'oom.kill',
+      victimPid: pid,
+      victimUpid: this.upid(pid),
+      constraint: 'memcg',
+    });
     return this;
   }
 }
@@ -165,5 +191,7 @@ export const MiB = 1048576;
 
 /** `step: task, task | step2: ...` — a compact view of a tree for assertions. */
 export function outline(tree: TraceTree): string[] {
-  return tree.runs.flatMap((r) => r.steps.map((s) => `${s.name}: ${s.tasks.map((t) => `${t.name}=${t.status}`).join(', ')}`));
+  return tree.runs.flatMap((r) =>
+    r.steps.map((s) => `${s.name}: ${s.tasks.map((t) => `${t.name}=${t.status}`).join(', ')}`),
+  );
 }

@@ -5,12 +5,16 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { DEFAULT_TOOL_RULES_PATH, defaultToolRules, loadToolRules } from '../tool-rules-file.ts';
-import { compileToolRules, detectTool, toolDisplayName, ToolRulesError } from './tool-rules.ts';
+import { compileToolRules, detectTool, ToolRulesError, toolDisplayName } from './tool-rules.ts';
 
 const rules = defaultToolRules();
 const name = (exe: string, ...argv: string[]) => {
   const m = detectTool(rules, exe, argv);
-  return m === null ? null : m.kind === 'tool' || m.kind === 'wrapper' ? toolDisplayName(m) : `${m.kind}:${toolDisplayName(m)}`;
+  return m === null
+    ? null
+    : m.kind === 'tool' || m.kind === 'wrapper'
+      ? toolDisplayName(m)
+      : `${m.kind}:${toolDisplayName(m)}`;
 };
 
 test('the shipped rules load and name at least 150 tools', () => {
@@ -36,10 +40,22 @@ test('subcommands tell bwa mem from bwa index, samtools sort from view, STAR run
 });
 
 test('java -jar and main classes: picard, gatk, fastqc, trimmomatic', () => {
-  assert.equal(name('/usr/bin/java', 'java', '-Xmx4g', '-jar', '/opt/picard.jar', 'MarkDuplicates', 'I=a.bam'), 'picard MarkDuplicates');
-  assert.equal(name('/usr/bin/java', 'java', '-jar', '/gatk/gatk-package-4.5.0.0-local.jar', 'HaplotypeCaller', '-R', 'x'), 'gatk HaplotypeCaller');
-  assert.equal(name('/usr/bin/gatk', 'gatk', '--java-options', '-Xmx8g', 'BaseRecalibrator', '-I', 'x'), 'gatk BaseRecalibrator');
-  assert.equal(name('/usr/bin/java', 'java', '-Xmx250m', '-cp', '/opt/fastqc', 'uk.ac.babraham.FastQC.FastQCApplication', 'r.fq'), 'fastqc');
+  assert.equal(
+    name('/usr/bin/java', 'java', '-Xmx4g', '-jar', '/opt/picard.jar', 'MarkDuplicates', 'I=a.bam'),
+    'picard MarkDuplicates',
+  );
+  assert.equal(
+    name('/usr/bin/java', 'java', '-jar', '/gatk/gatk-package-4.5.0.0-local.jar', 'HaplotypeCaller', '-R', 'x'),
+    'gatk HaplotypeCaller',
+  );
+  assert.equal(
+    name('/usr/bin/gatk', 'gatk', '--java-options', '-Xmx8g', 'BaseRecalibrator', '-I', 'x'),
+    'gatk BaseRecalibrator',
+  );
+  assert.equal(
+    name('/usr/bin/java', 'java', '-Xmx250m', '-cp', '/opt/fastqc', 'uk.ac.babraham.FastQC.FastQCApplication', 'r.fq'),
+    'fastqc',
+  );
   assert.equal(name('/usr/bin/java', 'java', '-jar', 'trimmomatic-0.39.jar', 'PE', '-threads', '4'), 'trimmomatic PE');
   assert.equal(name('/usr/bin/java', 'java', '-jar', 'my-own-tool.jar', 'x'), 'my-own-tool');
 });
@@ -55,16 +71,47 @@ test('interpreters and scripts: python -m, #! scripts, Rscript, perl, Snakemake 
 });
 
 test('shells and wrappers see through to the real tool', () => {
-  assert.equal(name('/usr/bin/bash', '/usr/bin/bash', '-c', 'set -euo pipefail;  bwa mem ref.fa a.fq | samtools view -b - > a.bam'), 'bwa mem');
-  assert.equal(name('/bin/sh', 'sh', '-c', 'mkdir -p out && cd out && samtools sort -o x.bam ../y.bam'), 'samtools sort');
+  assert.equal(
+    name(
+      '/usr/bin/bash',
+      '/usr/bin/bash',
+      '-c',
+      'set -euo pipefail;  bwa mem ref.fa a.fq | samtools view -b - > a.bam',
+    ),
+    'bwa mem',
+  );
+  assert.equal(
+    name('/bin/sh', 'sh', '-c', 'mkdir -p out && cd out && samtools sort -o x.bam ../y.bam'),
+    'samtools sort',
+  );
   assert.equal(name('/usr/bin/env', 'env', 'OMP_NUM_THREADS=4', 'salmon', 'quant', '-i', 'x'), 'salmon quant');
   assert.equal(name('/usr/bin/time', 'time', '-v', 'bwa', 'mem', 'r', 'q'), 'bwa mem');
   assert.equal(name('/usr/bin/nice', 'nice', '-n', '10', 'samtools', 'index', 'x.bam'), 'samtools index');
-  assert.equal(name('/usr/bin/timeout', 'timeout', '-s', 'KILL', '3600', 'STAR', '--runMode', 'genomeGenerate'), 'STAR genomeGenerate');
+  assert.equal(
+    name('/usr/bin/timeout', 'timeout', '-s', 'KILL', '3600', 'STAR', '--runMode', 'genomeGenerate'),
+    'STAR genomeGenerate',
+  );
   assert.equal(name('/opt/conda/bin/conda', 'conda', 'run', '-n', 'rna', 'salmon', 'index', '-t', 'x'), 'salmon index');
-  assert.equal(name('/usr/bin/singularity', 'singularity', 'exec', '-B', '/data', 'img.sif', 'fastqc', 'r.fq'), 'fastqc');
-  assert.equal(name('/usr/bin/bash', 'bash', '-c', 'for f in a b; do samtools flagstat $f; done > out'), 'samtools flagstat');
-  const docker = detectTool(rules, '/usr/bin/docker', ['docker', 'run', '--rm', '-v', '/d:/d', 'quay.io/biocontainers/bwa', 'bwa', 'mem', 'r', 'q']);
+  assert.equal(
+    name('/usr/bin/singularity', 'singularity', 'exec', '-B', '/data', 'img.sif', 'fastqc', 'r.fq'),
+    'fastqc',
+  );
+  assert.equal(
+    name('/usr/bin/bash', 'bash', '-c', 'for f in a b; do samtools flagstat $f; done > out'),
+    'samtools flagstat',
+  );
+  const docker = detectTool(rules, '/usr/bin/docker', [
+    'docker',
+    'run',
+    '--rm',
+    '-v',
+    '/d:/d',
+    'quay.io/biocontainers/bwa',
+    'bwa',
+    'mem',
+    'r',
+    'q',
+  ]);
   assert.deepEqual(docker, { kind: 'tool', tool: 'bwa', subcommand: 'mem', known: true, via: 'docker run' });
 });
 
@@ -91,7 +138,10 @@ test('the loader names the bad rule', () => {
   const doc = parse(readFileSync(DEFAULT_TOOL_RULES_PATH, 'utf8')) as { tools: unknown[] };
   const broken = structuredClone(doc);
   broken.tools[3] = { name: 'broken-tool', exe: 'not-a-list' };
-  assert.throws(() => compileToolRules(broken), (e: Error) => e instanceof ToolRulesError && /tools\[3\] \(broken-tool\): "exe" must be a list/.test(e.message));
+  assert.throws(
+    () => compileToolRules(broken),
+    (e: Error) => e instanceof ToolRulesError && /tools\[3\] \(broken-tool\): "exe" must be a list/.test(e.message),
+  );
   const noMatcher = structuredClone(doc);
   noMatcher.tools.push({ name: 'lonely' });
   assert.throws(() => compileToolRules(noMatcher), /lonely\): needs at least one of exe/);

@@ -170,8 +170,10 @@ export function compileToolRules(doc: unknown): ToolRules {
     if (s !== undefined) {
       if (typeof s !== 'object' || s === null) fail(where, '"subcommand" must be a mapping');
       checkKeys(`${where} subcommand`, s, ['style', 'values', 'option', 'default', 'optionsWithValue']);
-      if (s.style !== 'positional' && s.style !== 'option') fail(where, 'subcommand.style must be positional or option');
-      if (s.style === 'option' && typeof s.option !== 'string') fail(where, 'subcommand.option is required with style option');
+      if (s.style !== 'positional' && s.style !== 'option')
+        fail(where, 'subcommand.style must be positional or option');
+      if (s.style === 'option' && typeof s.option !== 'string')
+        fail(where, 'subcommand.option is required with style option');
       names(`${where} subcommand`, s, 'values');
       names(`${where} subcommand`, s, 'optionsWithValue');
       if (s.default !== undefined && typeof s.default !== 'string') fail(where, 'subcommand.default must be a string');
@@ -317,7 +319,9 @@ export function detectTool(rules: ToolRules, exe: string, argv: string[], depth 
   }
   const javaName = names.find((n) => rules.javaExe.has(n));
   if (javaName) return detectJava(rules, args);
-  const interp = names.map((n) => rules.interpreters.get(n) ?? rules.interpreters.get(n.replace(/[\d.]+$/, ''))).find(Boolean);
+  const interp = names
+    .map((n) => rules.interpreters.get(n) ?? rules.interpreters.get(n.replace(/[\d.]+$/, '')))
+    .find(Boolean);
   if (interp) return detectInterpreted(rules, interp, args, depth);
   if (names.some((n) => rules.plumbing.has(n))) return { kind: 'plumbing', name: primary };
   if (args.length > 0 && args.every((a) => rules.ignoreArgs.has(a))) return { kind: 'ignored', tool: primary };

@@ -148,15 +148,25 @@ export function formatDuration(ns: number): string {
 function figures(r: Resources): string {
   // `+?`: some processes' own peak is unknown (their kernel peak was the parent's image).
   const unknown = r.peakRssUnknownProcessCount ? '+?' : '';
-  const parts = [`wall ${formatDuration(r.wallNs)}`, `cpu ${formatDuration(r.cpuNs)}`, `peak ${formatBytes(r.peakRssBytes)}${unknown}`];
+  const parts = [
+    `wall ${formatDuration(r.wallNs)}`,
+    `cpu ${formatDuration(r.cpuNs)}`,
+    `peak ${formatBytes(r.peakRssBytes)}${unknown}`,
+  ];
   if (r.readBytes + r.writeBytes > 0) parts.push(`io ${formatBytes(r.readBytes)}/${formatBytes(r.writeBytes)}`);
   if (r.ioWaitNs > 0) parts.push(`iowait ${formatDuration(r.ioWaitNs)}`);
-  if (r.netSendBytes + r.netRecvBytes > 0) parts.push(`net ${formatBytes(r.netRecvBytes)}/${formatBytes(r.netSendBytes)}`);
+  if (r.netSendBytes + r.netRecvBytes > 0)
+    parts.push(`net ${formatBytes(r.netRecvBytes)}/${formatBytes(r.netSendBytes)}`);
   parts.push(`${r.processCount} proc`);
   return parts.join(' · ');
 }
 
-function statusText(status: ExecutionStatus, exitCode: number | null, signal: number | null = null, oom = false): string {
+function statusText(
+  status: ExecutionStatus,
+  exitCode: number | null,
+  signal: number | null = null,
+  oom = false,
+): string {
   if (status === 'running') return 'running';
   if (oom) return 'killed (OOM)';
   if (signal !== null) return `killed (signal ${signal})`;
@@ -182,13 +192,17 @@ export function renderTree(tree: TraceTree): string {
         const tp = sc + (lastTask ? '└─ ' : '├─ ');
         const tc = sc + (lastTask ? '   ' : '│  ');
         const id = task.engineTaskId && !task.name.includes(task.engineTaskId) ? ` [${task.engineTaskId}]` : '';
-        out.push(`${tp}${task.name}${id} · ${statusText(task.status, task.exitCode, task.signal, task.oomKilled)} · ${figures(task.resources)}`);
+        out.push(
+          `${tp}${task.name}${id} · ${statusText(task.status, task.exitCode, task.signal, task.oomKilled)} · ${figures(task.resources)}`,
+        );
         task.tools.forEach((tool, xi) => {
           const lastTool = xi === task.tools.length - 1;
           const pids = tool.pids.length > 3 ? `${tool.pids.slice(0, 3).join(',')},…` : tool.pids.join(',');
           const st = tool.status === 'succeeded' ? '' : ` · ${statusText(tool.status, tool.exitCode)}`;
           const peak = `${formatBytes(tool.resources.peakRssBytes)}${tool.resources.peakRssUnknownProcessCount ? '+?' : ''}`;
-          out.push(`${tc}${lastTool ? '└─ ' : '├─ '}${tool.name} (pid ${pids})${st} · cpu ${formatDuration(tool.resources.cpuNs)} · peak ${peak}`);
+          out.push(
+            `${tc}${lastTool ? '└─ ' : '├─ '}${tool.name} (pid ${pids})${st} · cpu ${formatDuration(tool.resources.cpuNs)} · peak ${peak}`,
+          );
         });
       });
     });
