@@ -216,7 +216,6 @@ describe('Snakemake under tracer run', {
       cpuCompared++;
     }
     assert.ok(cpuCompared > 0, `at least one job's CPU time compared with its benchmark: ${compared.join('; ')}`);
-    assert.ok(compared.length > 0, 'at least one job ran long enough to compare with its benchmark');
     t.diagnostic(compared.join('; '));
 
     // What a 0.5 s sampler cannot see: processes that lived less than that, which we list.
