@@ -80,10 +80,23 @@ export function flushLogCursor(cursor: LogCursor): { line: number; text: string 
 
 const levelRank = { warning: 1, error: 2 } as const;
 
+// Most lines match nothing: one pass over every pattern at once (per flag set) rules them out
+// before the table is walked row by row.
+const anyPattern = (() => {
+  const groups = new Map<string, string[]>();
+  for (const p of logPatterns) {
+    const list = groups.get(p.re.flags) ?? [];
+    list.push(`(?:${p.re.source})`);
+    groups.set(p.re.flags, list);
+  }
+  return [...groups.entries()].map(([flags, sources]) => new RegExp(sources.join('|'), flags.replace('g', '')));
+})();
+
 /** Matches one line against the pattern table, ignoring context. */
 export function matchLogLine(text: string): LineMatch | undefined {
   if (text.length === 0 || text.trim().length === 0) return undefined;
   const probe = text.length > MAX_STORED_LINE_CHARS ? text.slice(0, MAX_STORED_LINE_CHARS) : text;
+  if (!anyPattern.some((re) => re.test(probe))) return undefined;
   let best: LineMatch | undefined;
   let bestCause: { category: RootCauseCategory; weight: number } | undefined;
   for (const p of logPatterns) {

@@ -6,11 +6,24 @@ const GiB = 1024 ** 3;
 const gib = (n: number) =>
   n < GiB ? `${Math.ceil(n / 1024 ** 2)} MiB` : `${(n / GiB).toFixed(n < 10 * GiB ? 1 : 0)} GiB`;
 
-function firstPath(p: EvidencePacket, errnos: string[]): string | undefined {
+/** The path the kernel saw fail, else one the error lines name (quoted, or before ": No such file"). */
+function firstPath(p: EvidencePacket, errnos: string[], category: RootCauseCategory): string | undefined {
   const s =
     p.syscallErrors.find((e) => errnos.includes(e.errno) && e.path) ??
     p.failedOpens.find((o) => errnos.includes(o.error));
-  return s?.path;
+  if (s?.path) return s.path;
+  for (const l of p.errorLines) {
+    if (l.category !== category) continue;
+    const m =
+      /["'‘`]((?:file:\/\/)?(?:[\w.~-]*\/)*[\w.~-]+\.\w+|\/[^"'’`\s]+)["'’`.]/.exec(l.text) ??
+      /(?:^|\s)((?:\/|\.{1,2}\/)?[\w.~/-]+\.\w+|\/[\w.~/-]+): (?:No such file|Permission denied|Read-only|Disk quota)/.exec(
+        l.text,
+      ) ??
+      /(?:genome file|directory) ((?:\/|\.{1,2}\/)[\w.~/-]+)/.exec(l.text) ??
+      /file:\/\/(\/[\w.~/-]+)/.exec(l.text);
+    if (m?.[1]) return m[1].replace(/^file:\/\//, '').replace(/\.$/, '');
+  }
+  return undefined;
 }
 
 export function nextStepsFor(category: RootCauseCategory, p: EvidencePacket): string[] {
@@ -35,7 +48,7 @@ export function nextStepsFor(category: RootCauseCategory, p: EvidencePacket): st
         'For GATK/Picard, reduce work per call (intervals, --max-records-in-ram) or use a larger machine.',
       ];
     case 'disk_full': {
-      const path = firstPath(p, ['ENOSPC', 'EDQUOT']);
+      const path = firstPath(p, ['ENOSPC', 'EDQUOT'], 'disk_full');
       return [
         `Free or add space on the filesystem${path ? ` holding ${path}` : ''} (df -h; check quotas with quota -s).`,
         'Point temporary and work directories at a larger volume (TMPDIR, samtools sort -T, Nextflow workDir, Snakemake --shadow-prefix).',
@@ -49,7 +62,7 @@ export function nextStepsFor(category: RootCauseCategory, p: EvidencePacket): st
         'Give it more CPUs/threads if it parallelizes, or split the input.',
       ];
     case 'missing_input': {
-      const path = firstPath(p, ['ENOENT', 'ENOTDIR']);
+      const path = firstPath(p, ['ENOENT', 'ENOTDIR'], 'missing_input');
       return [
         path
           ? `Check that ${path} exists and is spelled right (relative to ${p.process.cwd}).`
@@ -70,7 +83,7 @@ export function nextStepsFor(category: RootCauseCategory, p: EvidencePacket): st
         'Pin the environment (container digest, conda lock file) so every host runs the same versions.',
       ];
     case 'permission': {
-      const path = firstPath(p, ['EACCES', 'EPERM', 'EROFS']);
+      const path = firstPath(p, ['EACCES', 'EPERM', 'EROFS'], 'permission');
       return [
         path
           ? `Check ownership and mode of ${path} and its directories (ls -ld), and whether the filesystem is mounted read-only.`
