@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fixtureTable } from './fixture.test-support.ts';
+import { ProcessTable } from './process-table.ts';
 import { renderSummary } from './summary.ts';
 
 test('the summary puts failures first, OOM kills before signals before exit codes, with stderr', () => {
@@ -37,4 +38,59 @@ test('the table is aligned: run, root, steps, and tools of multi-tool steps', ()
   assert.ok(ends[0]! > 0);
   for (const l of table.slice(1, 12)) assert.match(l.slice(0, ends[0]!), /\d$/);
   assert.match(text, /1 process was still running when the trace ended/);
+});
+
+test('consecutive steps with the same label that ended cleanly share a row', () => {
+  const up = (pid: number) => `5f1c9a3e-${pid}-${pid}`;
+  const events: unknown[] = [{ type: 'trace.start', ts: 0, command: ['bash', 'loop.sh'], rootPid: 1, mode: 'bpf' }];
+  const proc = (pid: number, argv: string[], exit: Record<string, unknown>) => {
+    const base = { pid, upid: up(pid) };
+    events.push({
+      type: 'process.exec',
+      ts: pid,
+      ...base,
+      ppid: 1,
+      uid: 0,
+      exe: argv[0],
+      argv,
+      argvTruncated: false,
+      cwd: '/',
+    });
+    if (exit.running) return;
+    events.push({
+      type: 'process.exit',
+      ts: pid + 1,
+      ...base,
+      exitCode: 0,
+      signal: null,
+      coreDumped: false,
+      cpuUserNs: 1,
+      cpuSysNs: 1,
+      peakRssBytes: 1,
+      readBytes: 1,
+      writeBytes: 1,
+      ...exit,
+    });
+  };
+  events.push({
+    type: 'process.exec',
+    ts: 0,
+    pid: 1,
+    upid: up(1),
+    ppid: 0,
+    uid: 0,
+    exe: 'bash',
+    argv: ['bash', 'loop.sh'],
+    argvTruncated: false,
+    cwd: '/',
+  });
+  for (let pid = 10; pid < 14; pid++) proc(pid, ['fastqc', `s${pid}.fq`], {});
+  proc(14, ['fastqc', 's14.fq'], { exitCode: 1 });
+  proc(15, ['fastqc', 's15.fq'], {});
+  proc(16, ['fastqc', 's16.fq'], { running: true });
+  const text = renderSummary(ProcessTable.from(events as never));
+  assert.match(text, /^ {2}steps 1-4 fastqc \(4\) +4 /m);
+  assert.match(text, /^ {2}step 5 fastqc +1 .* exit 1$/m);
+  assert.match(text, /^ {2}step 6 fastqc +1 .* ok$/m);
+  assert.match(text, /^ {2}step 7 fastqc +1 .* running$/m);
 });

@@ -8,6 +8,7 @@ import {
   isFailure,
   type ProcessStatus,
   type RunGroup,
+  type StepGroup,
   statusOf,
 } from './grouping.ts';
 import type { ProcessNode, ProcessTable } from './process-table.ts';
@@ -168,22 +169,57 @@ function row(name: string, agg: Aggregate): string[] {
   ];
 }
 
+/** Consecutive steps with the same label (a loop over samples) share one row. */
+interface StepRow {
+  first: StepGroup;
+  last: StepGroup;
+  steps: StepGroup[];
+}
+
+function stepRows(steps: readonly StepGroup[]): StepRow[] {
+  const rows: StepRow[] = [];
+  // Failed or still running steps keep rows of their own.
+  const plain = (s: StepGroup) => s.agg.failed === 0 && s.agg.running === 0;
+  for (const step of steps) {
+    const prev = rows.at(-1);
+    if (prev && prev.last.label === step.label && plain(prev.last) && plain(step)) {
+      prev.steps.push(step);
+      prev.last = step;
+    } else rows.push({ first: step, last: step, steps: [step] });
+  }
+  return rows;
+}
+
 function renderTable(run: RunGroup, maxSteps: number): string[] {
   const rows: string[][] = [HEADINGS];
+  const end = run.agg.endTs;
   rows.push(row(`run ${run.name}`, run.agg));
   if (run.steps.length > 0 && run.own.length > 0) {
     const rootLabel = run.labels.get(run.own[run.own.length - 1]!.upid) ?? '?';
-    rows.push(row(`  (root) ${rootLabel}`, aggregate(run.own, run.agg.endTs)));
+    rows.push(row(`  (root) ${rootLabel}`, aggregate(run.own, end)));
   }
-  // Failed steps are always listed; the rest in start order up to the bound.
-  const shown = run.steps.filter((s, i) => i < maxSteps || s.agg.failed > 0);
-  for (const step of shown) {
-    rows.push(row(`  step ${step.index} ${step.label}`, step.agg));
-    const only = step.tools[0];
-    if (step.tools.length === 1 && only?.label === step.label) continue;
-    for (const tool of step.tools) rows.push(row(`    ${tool.label}`, tool.agg));
-  }
-  const hidden = run.steps.length - shown.length;
+  const grouped = stepRows(run.steps);
+  // Rows with failures are always listed; the rest in start order up to the bound.
+  let hidden = 0;
+  grouped.forEach((g, i) => {
+    const processes = g.steps.flatMap((s) => s.processes);
+    const agg = g.steps.length === 1 ? g.first.agg : aggregate(processes, end);
+    if (i >= maxSteps && agg.failed === 0) {
+      hidden += g.steps.length;
+      return;
+    }
+    const name =
+      g.steps.length === 1
+        ? `  step ${g.first.index} ${g.first.label}`
+        : `  steps ${g.first.index}-${g.last.index} ${g.first.label} (${g.steps.length})`;
+    rows.push(row(name, agg));
+    const byLabel = new Map<string, ProcessNode[]>();
+    for (const s of g.steps)
+      for (const t of s.tools) byLabel.set(t.label, [...(byLabel.get(t.label) ?? []), ...t.processes]);
+    const only = [...byLabel.keys()];
+    if (only.length === 1 && only[0] === g.first.label) return;
+    for (const [label, procs] of byLabel) rows.push(row(`    ${label}`, aggregate(procs, end)));
+  });
   const out = alignColumns(rows, RIGHT);
   if (hidden > 0) out.push(`  ... ${hidden} more steps (tracer trace dump)`);
   return out;

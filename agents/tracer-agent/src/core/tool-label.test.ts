@@ -30,6 +30,8 @@ const cases: Array<[string[], string]> = [
   [['java', '-Xmx4g', '-jar', '/opt/picard.jar', 'MarkDuplicates', 'I=a'], 'java picard.jar MarkDuplicates'],
   [['java', '-cp', 'x.jar', 'nextflow.cli.Launcher', 'run'], 'java Launcher'],
   [['bash', '-c', "if [ -f x ]; then gzip -d 'my file.gz'; fi"], 'gzip'],
+  [['bash', '-c', 'for s in $(ls *.fq) `echo x`; do fastqc "$s"; done'], 'fastqc'],
+  [['bash', '-c', 'for i in $(seq 5000); do /bin/true; done'], 'true'],
 ];
 
 for (const [argv, label] of cases) {

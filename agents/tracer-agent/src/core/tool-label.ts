@@ -336,6 +336,13 @@ export function splitCommands(script: string): string[][] {
       }
       inWord = true;
       i = j;
+    } else if ((c === '$' && script[i + 1] === '(') || c === '`') {
+      // A command substitution stays inside its word: `in $(seq 10)` is not a command.
+      const end = c === '`' ? script.indexOf('`', i + 1) : matchingParen(script, i + 1);
+      const stop = end < 0 ? script.length - 1 : end;
+      word += script.slice(i, stop + 1);
+      inWord = true;
+      i = stop;
     } else if (c === '\\' && i + 1 < script.length) {
       if (script[i + 1] !== '\n') word += script[i + 1];
       inWord = true;
@@ -359,6 +366,15 @@ export function splitCommands(script: string): string[][] {
   }
   endCommand();
   return commands;
+}
+
+function matchingParen(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')' && --depth === 0) return i;
+  }
+  return -1;
 }
 
 export function tokenizeWords(text: string): string[] {
