@@ -7,6 +7,7 @@ import type { RootCauseCategory } from '@tracer/events';
 import { rootCauseCategories } from '@tracer/events';
 import { analyzeLog, analyzeTrace, collectTraceLogs, dedupeFindings } from '../src/core/index.ts';
 import { traceBuilder } from './trace-builder.ts';
+import { insightProblems } from './valid-insight.ts';
 
 export interface FixtureCase {
   file: string;
@@ -43,6 +44,8 @@ export function runCase(c: FixtureCase): CaseResult {
   for (let i = 0, s = 1; i < text.length; i += 97, s++) t.at(s * 0.01).log(100, text.slice(i, i + 97));
   t.at(5).exit(100, { code: c.exit.code, ...(c.exit.signal ? { signal: c.exit.signal } : {}) });
   const insights = analyzeTrace(t.events);
+  const problems = insightProblems(insights);
+  if (problems.length) throw new Error(`insights that break the schema: ${problems.join(' | ')}`);
   const failure = insights.find((i) => i.pid === 100 && i.category !== undefined);
   const lines = [...collectTraceLogs(t.events).values()].flat();
   const marked = analyzeLog(lines);

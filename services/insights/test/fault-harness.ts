@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { type Insight, type TelemetryEvent, validateEvent } from '@tracer/events';
 import { createInsightsState, stepInsights } from '../src/core/engine.ts';
 import type { InsightsOptions } from '../src/core/types.ts';
+import { insightProblems } from './valid-insight.ts';
 
 export const repoRoot = new URL('../../../', import.meta.url).pathname;
 const tracer = join(repoRoot, 'tracer');
@@ -87,7 +88,10 @@ export function replay(
     for (const ins of stepInsights(state, batch, t, options).insights)
       if (!firstSeenTs.has(ins.id)) firstSeenTs.set(ins.id, t);
   }
-  return { insights: [...state.insights.values()], firstSeenTs };
+  const insights = [...state.insights.values()];
+  const problems = insightProblems(insights);
+  if (problems.length) throw new Error(`insights that break the schema: ${problems.join(' | ')}`);
+  return { insights, firstSeenTs };
 }
 
 export function pidOf(events: readonly TelemetryEvent[], match: (argv: string[]) => boolean): number | undefined {

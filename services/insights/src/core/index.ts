@@ -44,4 +44,5 @@ export { toolKey } from './processes.ts';
 export { buildPrompt, type LlmAnswer, PROMPT_VERSION, redactText, rootCauseJsonSchema } from './prompt.ts';
 export { type ReportInput, renderHtml, renderMarkdown, renderReport } from './report.ts';
 export { isFailureInsight, type PreparedReport, prepareReports, type ReportSelection } from './report-input.ts';
+export { renderInsightsSummary } from './summary.ts';
 export type { EngineState, Insight, InsightsOptions, ProcessIdentity, TaskRef } from './types.ts';
