@@ -169,7 +169,7 @@ export function buildEvidencePacket(
   // Children that succeeded handled whatever they printed or failed to open (probes, retries).
   const related = [
     ...chain,
-    ...descendants(state, culprit).filter((d) => !d.exit || d.exit.code !== 0 || d.exit.signal !== null),
+    ...descendants(state, culprit).filter((d) => !succeeded(d)),
   ];
   const errorLines: EvidenceLine[] = [];
   for (const p of related) {
@@ -294,6 +294,10 @@ export function buildEvidencePacket(
   if (chain.some((p) => p.key !== culprit.key && p.exit?.code === 124 && /^timeout\b/.test(p.tool)))
     packet.killedByTimeout = true;
   return packet;
+}
+
+function succeeded(p: ProcessRecord): boolean {
+  return p.exit !== undefined && p.exit.code === 0 && p.exit.signal === null;
 }
 
 function rank(l: EvidenceLine): number {
