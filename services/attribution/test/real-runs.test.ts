@@ -172,6 +172,7 @@ describe('Snakemake under tracer run', {
     const trace = join(dir, 'trace.jsonl');
     const run = traced(dir, trace, ['snakemake', '-c2']);
     assert.equal(run.status, 0, run.stderr);
+    t.diagnostic(`agent mode: ${run.mode}`);
     const tree = treeOf(trace);
     assert.equal(tree.runs.length, 1);
     assert.equal(tree.runs[0]!.engine, 'snakemake');
