@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProcSource } from '../src/adapters/proc-source.ts';
-import { agentMode, selectSource } from '../src/adapters/select-source.ts';
+import { agentMode, pollIntervalMs, selectSource } from '../src/adapters/select-source.ts';
 import type { SourceRecord } from '../src/core/source.ts';
 import { bpfUnavailable } from './tracer-cli.ts';
 

@@ -16,6 +16,19 @@ export function agentMode(env: NodeJS.ProcessEnv = process.env): AgentMode {
   throw new Error(`TRACER_AGENT_MODE must be bpf, proc or auto, got ${JSON.stringify(raw)}`);
 }
 
+/** TRACER_AGENT_POLL_MS: how often the /proc fallback polls (default 20 ms). */
+export function pollIntervalMs(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env.TRACER_AGENT_POLL_MS;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 60_000) {
+    throw new Error(
+      `TRACER_AGENT_POLL_MS must be a whole number of milliseconds (1-60000), got ${JSON.stringify(raw)}`,
+    );
+  }
+  return n;
+}
+
 export interface SelectedSource {
   source: TelemetrySource;
   /** Set when the /proc fallback runs: why BPF is not used. */
@@ -49,6 +62,7 @@ export async function selectSource(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<SelectedSource> {
   const mode = agentMode(env);
+  const pollMs = pollIntervalMs(env);
   const { proc, ...sourceOptions } = options;
   let fallbackReason: string;
   if (mode === 'proc') {
@@ -66,7 +80,11 @@ export async function selectSource(
       fallbackReason = `BPF unavailable: ${reason}`;
     }
   }
-  const source = await createProcSource({ ...sourceOptions, ...proc });
+  const source = await createProcSource({
+    ...sourceOptions,
+    ...(pollMs !== undefined ? { pollIntervalMs: pollMs } : {}),
+    ...proc,
+  });
   await source.start(onBatch);
   if (source.kmsgProblem) fallbackReason += `; ${source.kmsgProblem}`;
   log.warn({ reason: fallbackReason }, 'capturing by /proc sampling');

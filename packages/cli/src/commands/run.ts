@@ -39,10 +39,11 @@ export function registerRunCommand(program: Command): void {
       'after',
       `
 Environment:
-  TRACER_AGENT_MODE   bpf (fail without eBPF), proc (force /proc sampling) or auto (default)
-  TRACER_DATA_DIR     data folder (default \${XDG_DATA_HOME:-~/.local/share}/tracer); traces in traces/
-  TRACER_TRACE_KEEP   traces kept in the data folder (default 10; older ones gzip-compressed)
-  TRACER_LOG_LEVEL    log level of tracer's own JSON logs on stderr (default info)
+  TRACER_AGENT_MODE     bpf (fail without eBPF), proc (force /proc sampling) or auto (default)
+  TRACER_AGENT_POLL_MS  /proc sampling interval (default 20; stretched to keep its CPU use under 10%)
+  TRACER_DATA_DIR       data folder (default \${XDG_DATA_HOME:-~/.local/share}/tracer); traces in traces/
+  TRACER_TRACE_KEEP     traces kept in the data folder (default 10; older ones gzip-compressed)
+  TRACER_LOG_LEVEL      level of tracer's own JSON logs on stderr (default info)
 
 Examples:
   tracer run -- bash pipeline.sh
