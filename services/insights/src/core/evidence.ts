@@ -167,10 +167,7 @@ export function buildEvidencePacket(
 ): EvidencePacket {
   const chain = ancestorsUpTo(state, culprit, reported ?? culprit);
   // Children that succeeded handled whatever they printed or failed to open (probes, retries).
-  const related = [
-    ...chain,
-    ...descendants(state, culprit).filter((d) => !succeeded(d)),
-  ];
+  const related = [...chain, ...descendants(state, culprit).filter((d) => !succeeded(d))];
   const errorLines: EvidenceLine[] = [];
   for (const p of related) {
     for (const stream of ['stderr', 'stdout'] as const) {

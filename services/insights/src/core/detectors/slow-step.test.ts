@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { traceBuilder } from '../../../test/trace-builder.ts';
-import { analyzeTrace } from '../analyze-trace.ts';
+import { analyzeTrace, analyzeTraceState } from '../analyze-trace.ts';
 import { defaultSettings } from '../config.ts';
-import { median, slowBaseline } from './slow-step.ts';
+import { collectStepDurations, median, slowBaseline } from './slow-step.ts';
 
 const S = 1e9;
 const history = { 'align.sh': [10, 11, 9, 10, 12, 10, 60].map((s) => s * S) };
@@ -47,4 +47,15 @@ test('fires while the step is still running, once past the threshold', () => {
   const [i] = analyzeTrace(t.events, { history });
   assert.equal(i?.kind, 'slow_step');
   assert.equal(i!.evidence.finished, false);
+});
+
+test('history can be collected from earlier traces with the same keys', () => {
+  const past: number[] = [];
+  for (let k = 0; k < 6; k++) {
+    const { state } = analyzeTraceState(run(10 + (k % 2)).events);
+    past.push(...(collectStepDurations(state)['align.sh'] ?? []));
+  }
+  assert.equal(past.length, 6);
+  const [i] = analyzeTrace(run(50).events, { history: { 'align.sh': past } });
+  assert.equal(i?.kind, 'slow_step');
 });

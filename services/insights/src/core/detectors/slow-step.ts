@@ -67,3 +67,17 @@ export function detectSlowStep(ctx: DetectorContext, p: ProcessRecord): void {
     },
   });
 }
+
+/**
+ * Durations of the steps that succeeded in a past trace, by the same key slow_step looks up:
+ * the `history` input of the next run can be built from earlier traces with this.
+ */
+export function collectStepDurations(state: import('../types.ts').EngineState): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const p of state.processes.values()) {
+    if (!p.exit || p.exit.code !== 0 || p.exit.signal !== null || p.endTs === undefined) continue;
+    const key = stepKeyOf(p);
+    (out[key] ??= []).push(p.endTs - p.startTs);
+  }
+  return out;
+}
