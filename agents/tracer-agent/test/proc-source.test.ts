@@ -84,6 +84,8 @@ test('selectSource: TRACER_AGENT_MODE=proc forces the fallback and says so; a ba
     () => agentMode({ TRACER_AGENT_MODE: 'ebpf' }),
     /TRACER_AGENT_MODE must be bpf, proc or auto, got "ebpf"/,
   );
+  assert.equal(pollIntervalMs({ TRACER_AGENT_POLL_MS: '50' }), 50);
+  assert.throws(() => pollIntervalMs({ TRACER_AGENT_POLL_MS: '0' }), /TRACER_AGENT_POLL_MS must be/);
 });
 
 test('selectSource: BPF when it loads, else the fallback with the reason BPF gave', async () => {
