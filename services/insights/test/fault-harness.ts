@@ -5,7 +5,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultToolRules } from '@tracer/attribution';
+import { attribute, createAttribution } from '@tracer/attribution/core';
 import { type Insight, type TelemetryEvent, validateEvent } from '@tracer/events';
+import {
+  attachTaskRefs,
+  createAttributionIndex,
+  indexAttributionChanges,
+  taskRefsByUpid,
+} from '../src/core/attribution-link.ts';
 import { createInsightsState, stepInsights } from '../src/core/engine.ts';
 import type { InsightsOptions } from '../src/core/types.ts';
 import { insightProblems } from './valid-insight.ts';
@@ -72,19 +80,29 @@ export async function traceRun(
   return { status, stderr, events, mode: start?.type === 'trace.start' ? start.mode : undefined, path };
 }
 
-/** Final insights and, for each id, the time of the replay slice in which it first appeared. */
+/**
+ * Final insights and, for each id, the time of the replay slice in which it first appeared.
+ * With `attribution`, the attribution core runs on the same slices first, as `tracer run` would.
+ */
 export function replay(
   events: readonly TelemetryEvent[],
   options: InsightsOptions = {},
   sliceNs = 250e6,
+  attribution = false,
 ): { insights: Insight[]; firstSeenTs: Map<string, number> } {
   const sorted = [...events].sort((a, b) => a.ts - b.ts);
   const state = createInsightsState();
+  const attr = attribution ? createAttribution({ rules: defaultToolRules() }) : undefined;
+  const index = createAttributionIndex();
   const firstSeenTs = new Map<string, number>();
   let i = 0;
   for (let t = (sorted[0]?.ts ?? 0) + sliceNs; i < sorted.length; t += sliceNs) {
     const batch: TelemetryEvent[] = [];
     while (i < sorted.length && sorted[i]!.ts < t) batch.push(sorted[i++]!);
+    if (attr) {
+      indexAttributionChanges(index, attribute(attr, batch).changes);
+      attachTaskRefs(state, taskRefsByUpid(index), options);
+    }
     for (const ins of stepInsights(state, batch, t, options).insights)
       if (!firstSeenTs.has(ins.id)) firstSeenTs.set(ins.id, t);
   }

@@ -262,9 +262,13 @@ test('a clean Snakemake workflow gives no insight; a failing rule gives one, on 
 
   const failing = await traceRun(['sh', '-c', `cd ${dir} && snakemake bad/x.txt -c1 --quiet`]);
   const cat = pidOf(failing.events, (a) => a[0] === 'cat');
-  const bad = replay(failing.events);
+  const bad = replay(failing.events, {}, 250e6, true);
   const i = only(bad.insights, 'nonzero_exit', cat);
   assert.equal(i.category, 'missing_input');
+  // With the attribution core alongside, the insight names its run, step and task.
+  assert.ok(i.runId && i.taskId, describe(bad.insights));
+  assert.match(i.stepId ?? '', /fail$/);
+  assert.deepEqual(replay(clean.events, {}, 250e6, true).insights, []);
   if (failing.mode === 'bpf')
     assert.ok(
       i.errorEntries?.some((e) => /Error in rule fail/.test(e.text)),

@@ -16,9 +16,10 @@ import { detectNoProgress } from './detectors/no-progress.ts';
 import { onOomKill } from './detectors/oom-kill.ts';
 import { onAttemptEnd, onAttemptStart } from './detectors/retry.ts';
 import { detectSlowStep } from './detectors/slow-step.ts';
-import { onFailureExit, refreshFailures } from './failures.ts';
+import { findCulprit, onFailureExit, refreshFailures, reportFailure } from './failures.ts';
 import {
   ensureProcess,
+  failed,
   findProcess,
   flushLogs,
   hasLiveChildren,
@@ -224,6 +225,24 @@ function countDiskFull(p: ProcessRecord): number {
   return n;
 }
 
+/** Processes attribution placed since the last step: retries by task key, task-root failures. */
+function reviewAttached(ctx: DetectorContext): void {
+  for (const key of ctx.state.touched) {
+    const p = ctx.state.processes.get(key);
+    if (!p?.task) continue;
+    if (p.task.isTaskRoot && p.task.taskKey && p.retryKey !== p.task.taskKey) {
+      onAttemptStart(ctx, p);
+      if (p.exit) onAttemptEnd(ctx, p);
+    }
+    if (p.task.isTaskRoot && p.exit && failed(p) && !ctx.state.failureOf.has(findCulpritKey(ctx, p)))
+      reportFailure(ctx, p);
+  }
+}
+
+function findCulpritKey(ctx: DetectorContext, p: ProcessRecord): string {
+  return findCulprit(ctx.state, p).key;
+}
+
 /** Checks that need the clock rather than an event: stalls and steps running long. */
 function tick(ctx: DetectorContext): void {
   for (const p of ctx.state.processes.values()) {
@@ -258,7 +277,8 @@ export function stepInsights(
 ): { state: EngineState; insights: Insight[] } {
   const changed = new Set<string>();
   const ctx = context(state, now, options, changed);
-  state.touched.clear();
+  // `touched` may hold processes whose task attachTaskRefs changed since the last step.
+  reviewAttached(ctx);
   for (const ev of events) {
     if (ev.ts > state.lastTs) state.lastTs = ev.ts;
     handle(ctx, ev);

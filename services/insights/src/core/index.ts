@@ -2,6 +2,13 @@
 // compose the same functions.
 export { type AnalyzeOptions, analyzeTrace, analyzeTraceState, explainInsight } from './analyze-trace.ts';
 export {
+  type AttributionIndex,
+  attachTaskRefs,
+  createAttributionIndex,
+  indexAttributionChanges,
+  taskRefsByUpid,
+} from './attribution-link.ts';
+export {
   type Classification,
   type ClassifierVote,
   classifyEvidence,

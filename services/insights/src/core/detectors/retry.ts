@@ -9,7 +9,9 @@ import { who } from './format.ts';
 import { failureId } from './oom-kill.ts';
 
 export function retryKeyOf(p: ProcessRecord): string {
-  return p.task?.taskKey ?? `${p.exe}\0${p.argv.join('\0')}\0${p.cwd}`;
+  // A task's key names its attempts' roots only: the processes inside a task are not attempts.
+  if (p.task?.isTaskRoot && p.task.taskKey) return p.task.taskKey;
+  return `${p.exe}\0${p.argv.join('\0')}\0${p.cwd}`;
 }
 
 function retryId(key: string): string {
@@ -43,7 +45,9 @@ export function onAttemptEnd(ctx: DetectorContext, p: ProcessRecord): void {
 function updateRetry(ctx: DetectorContext, key: string): void {
   const attempts = (ctx.state.attempts.get(key) ?? [])
     .map((k) => ctx.state.processes.get(k))
-    .filter((p): p is ProcessRecord => p !== undefined);
+    .filter((p): p is ProcessRecord => p !== undefined)
+    // Attribution may name a task after its exec: attempts count in the order they started.
+    .sort((a, b) => a.startTs - b.startTs);
   if (attempts.length < 2) return;
   const earlier = attempts.slice(0, -1);
   const failedEarlier = earlier.filter(failed);
@@ -68,10 +72,22 @@ function updateRetry(ctx: DetectorContext, key: string): void {
     },
   });
   if (outcome === 'succeeded') {
-    for (const p of failedEarlier) {
-      const f = ctx.get(failureId(p));
+    // The failure insight sits on the attempt's culprit, which may be a process inside it.
+    const failedKeys = new Set(failedEarlier.map((p) => p.key));
+    for (const [culpritKey, reportedKey] of ctx.state.failureOf) {
+      const culprit = ctx.state.processes.get(culpritKey);
+      if (!culprit || !(failedKeys.has(reportedKey) || withinAny(ctx, culprit, failedKeys))) continue;
+      const f = ctx.get(failureId(culprit));
       if (f && f.state === 'open')
         ctx.patch(f.id, { state: 'resolved', evidence: { ...f.evidence, resolvedByAttempt: attempts.length } });
     }
   }
+}
+
+function withinAny(ctx: DetectorContext, p: ProcessRecord, keys: Set<string>): boolean {
+  for (let q: ProcessRecord | undefined = p, depth = 0; q && depth < 64; depth++) {
+    if (keys.has(q.key)) return true;
+    q = q.parentKey ? ctx.state.processes.get(q.parentKey) : undefined;
+  }
+  return false;
 }
