@@ -83,7 +83,8 @@ for (const mode of ['proc', 'bpf'] as Mode[]) {
 
     test('writes every process of the subtree, in a valid trace that keeps the contract', () => {
       const out = outFile();
-      const script = 'sleep 0.3; python3 -c "import time; time.sleep(0.3)"; sh -c "sleep 0.3; exit 4"; exit 0';
+      // Each process lives 0.5 s, so /proc polls catch it even on a loaded test machine.
+      const script = 'sleep 0.5; python3 -c "import time; time.sleep(0.5)"; sh -c "sleep 0.5; exit 4"; exit 0';
       const r = tracer(
         ['run', '--run', 'subtree', '--sample-interval', '100', '--out', out, '--', 'bash', '-c', script],
         env,
@@ -108,7 +109,7 @@ for (const mode of ['proc', 'bpf'] as Mode[]) {
       assert.deepEqual(new Set(exits.map((e) => e.upid)), new Set(seen));
       assert.equal(new Set(exits.map((e) => e.upid)).size, exits.length);
       const inner = exits.find(
-        (e) => execs.find((x) => x.upid === e.upid)?.argv.join(' ') === 'sh -c sleep 0.3; exit 4',
+        (e) => execs.find((x) => x.upid === e.upid)?.argv.join(' ') === 'sh -c sleep 0.5; exit 4',
       );
       if (mode === 'bpf') assert.equal(inner?.exitCode, 4);
       // Samples of live processes and of the host while it ran.
@@ -131,7 +132,7 @@ for (const mode of ['proc', 'bpf'] as Mode[]) {
         );
       // The summary on stderr: the table with the run and its steps.
       assert.match(r.stderr, /^run subtree +\d+ /m);
-      assert.match(r.stderr, /step 1 sleep/);
+      assert.match(r.stderr, /^ {2}step \d+ sleep /m);
     });
 
     test('redacts secrets in argv (and in captured output where output is captured)', () => {
@@ -221,7 +222,7 @@ for (const mode of ['proc', 'bpf'] as Mode[]) {
 }
 
 test('the /proc fallback produces the contract event types, and the types BPF produces for the same work', () => {
-  const script = 'sleep 0.3; sh -c "sleep 0.3"; exit 0';
+  const script = 'sleep 0.5; sh -c "sleep 0.5"; exit 0';
   const types = (mode: Mode) => {
     const out = outFile();
     const r = tracer(

@@ -30,7 +30,9 @@ export function tracerEnv(dataDir: string, mode?: Mode, extra: NodeJS.ProcessEnv
 }
 
 export function tracer(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): TracerResult {
-  const r = spawnSync(TRACER, args, { env, encoding: 'utf8', timeout: timeoutMs });
+  // stdin is /dev/null: libuv pipes are socketpairs, and bash with a socket on stdin thinks
+  // it runs under sshd and sources ~/.bashrc, adding processes the tests do not expect.
+  const r = spawnSync(TRACER, args, { env, encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
