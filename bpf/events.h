@@ -13,6 +13,11 @@
 #define TR_EXEC_DATA 16384	/* argv, then exe components, then cwd components */
 #define TR_OPEN_PATH_MAX 1024	/* file.open path bound (longer ones are cut, flagged) */
 #define TR_LOG_CHUNK 4096	/* stdout/stderr bytes per record */
+#define TR_ERR_PATH_MAX 512	/* syscall.error path as the process gave it */
+#define TR_ERR_DATA 1024	/* that path, then the components of its base directory or file */
+#define TR_SC_NR_MAX 512	/* syscall numbers described (x86_64 and arm64 are below 470) */
+#define TR_SC_CLASSES 8		/* enum tr_sc_class, padded */
+#define TR_CGROUP_PATH_MAX 512
 
 enum tr_kind {
 	TR_FORK = 1,
@@ -21,6 +26,9 @@ enum tr_kind {
 	TR_OOM = 4,
 	TR_FILE_OPEN = 5,
 	TR_LOG = 6,
+	TR_SYSCALL_ERROR = 7,		/* a failure not seen before in this process: its details */
+	TR_SYSCALL_ERROR_COUNT = 8,	/* how often one failure has happened so far */
+	TR_CGROUP = 9,			/* a cgroup created or removed */
 };
 
 /* Slots of the per-CPU `losses` map: what the kernel side could not keep. */
@@ -29,7 +37,9 @@ enum tr_loss {
 	TR_LOSS_TRACKED_FULL = 1,	/* descendants not tracked: the filter map was full */
 	TR_LOSS_OPENS_SUPPRESSED = 2,	/* file opens over the per-process rate */
 	TR_LOSS_LOG_BYTES = 3,		/* stdout/stderr bytes over the per-process rate */
-	TR_LOSS_KINDS = 4,
+	TR_LOSS_SYSCALL_ERRORS = 4,	/* distinct failures over the per-process rate, or no table */
+	TR_LOSS_LOG_SKIPPED = 5,	/* not a loss: output bytes the capture policy leaves out */
+	TR_LOSS_KINDS = 6,
 };
 
 struct tr_head {
@@ -95,6 +105,10 @@ struct tr_exit {
 	__u64 net_recv_bytes;
 	__u64 opens_suppressed;
 	__u64 log_dropped[2];	/* stdout, stderr bytes dropped and not yet reported in a chunk */
+	__u64 log_skipped;	/* from struct tr_counters, as are the next ones */
+	__u64 errors_suppressed;
+	__u64 sc_count[TR_SC_CLASSES];
+	__u64 sc_ns[TR_SC_CLASSES];
 	char comm[TR_COMM_LEN];
 };
 
@@ -130,10 +144,12 @@ struct tr_file_open {
 	char path[TR_OPEN_PATH_MAX];
 };
 
-/* What fd 1 or 2 points at: the S_IFMT bits of its inode, shifted down. */
+/* What fd 1 or 2 points at: the S_IFMT bits of its inode, shifted down, except that a
+ * character device that is not a terminal (/dev/null) gets a value of its own. */
 enum tr_log_target {
 	TR_TARGET_FIFO = 1,
-	TR_TARGET_CHR = 2,	/* ttys */
+	TR_TARGET_CHR = 2,	/* ttys and ptys */
+	TR_TARGET_DEV = 3,	/* other character devices: /dev/null, /dev/zero */
 	TR_TARGET_REG = 8,
 	TR_TARGET_SOCK = 12,
 };
@@ -148,6 +164,17 @@ struct tr_log {
 	char data[TR_LOG_CHUNK];
 };
 
+/* Syscall classes, for the time a process spends in each (syscalls.bpf.c). */
+enum tr_sc_class {
+	TR_SC_OTHER = 0,
+	TR_SC_FILE = 1,		/* file I/O and metadata: read, write, open, stat, ... */
+	TR_SC_NET = 2,		/* sockets */
+	TR_SC_MEM = 3,		/* mmap, brk, madvise, ... */
+	TR_SC_PROC = 4,		/* clone, execve, kill, ... */
+	TR_SC_SYNC = 5,		/* fsync, fdatasync, sync, msync, sync_file_range */
+	TR_SC_WAIT = 6,		/* futex, poll, epoll_wait, nanosleep, wait4 */
+};
+
 /* Value of the per-tgid `counters` map: what /proc lacks, read by user space while the
  * process runs (ProcessCounters) and folded into its tr_exit. */
 struct tr_counters {
@@ -156,6 +183,96 @@ struct tr_counters {
 	__u64 net_recv_bytes;
 	__u64 opens_suppressed;
 	__u64 log_dropped[2];
+	__u64 log_skipped;	/* stdout/stderr bytes the capture policy left out */
+	__u64 errors_suppressed;	/* distinct syscall failures over the rate */
+	__u64 sc_count[TR_SC_CLASSES];	/* syscalls completed, by enum tr_sc_class */
+	__u64 sc_ns[TR_SC_CLASSES];	/* time inside them (all threads; blocked time included) */
+};
+
+/* Syscall descriptors (the addon fills sc_desc[nr] before load, from its arch's numbers):
+ * class, where the call's object is, whether its failures are reported. */
+#define TR_SC_CLASS_MASK 0x7
+#define TR_SC_ARG_SHIFT 3
+#define TR_SC_ARG_MASK 0xf
+#define TR_SC_REPORT 0x80	/* report failures of this call */
+#define TR_SC_EAGAIN 0x100	/* EAGAIN is a real failure here (fork: process limit) */
+#define TR_SC_OPEN_FLAGS_SHIFT 9	/* 1 + index of the open-flags argument, 0: none */
+#define TR_SC_OPEN_FLAGS_MASK 0x7
+#define TR_SC_OPENAT2 0x1000	/* the flags are the first u64 of struct open_how (arg 2) */
+
+/* Where a call's object is, in its arguments. */
+enum tr_sc_arg {
+	TR_ARG_NONE = 0,
+	TR_ARG_PATH0 = 1,	/* path at arg 0, relative to the cwd */
+	TR_ARG_PATH1 = 2,	/* path at arg 1, relative to the cwd */
+	TR_ARG_AT1 = 3,		/* dirfd at arg 0, path at arg 1 */
+	TR_ARG_AT2 = 4,		/* dirfd at arg 1, path at arg 2 */
+	TR_ARG_FD0 = 5,		/* fd at arg 0 */
+	TR_ARG_FD2 = 6,		/* fd at arg 2 (copy_file_range, splice: the output) */
+	TR_ARG_ADDR1 = 7,	/* sockaddr at arg 1, length at arg 2 (connect, bind) */
+	TR_ARG_ADDR4 = 8,	/* sockaddr at arg 4, length at arg 5 (sendto), else the fd's peer */
+};
+
+/* What tr_syscall_error.data holds. */
+enum tr_err_object {
+	TR_OBJ_NONE = 0,
+	TR_OBJ_PATH = 1,	/* path_len bytes as given, NUL, then base_len bytes of the base
+				 * directory's components (leaf first) when the path is relative */
+	TR_OBJ_FILE = 2,	/* base_len bytes: the fd's file, components leaf first */
+	TR_OBJ_ADDR = 3,	/* path_len bytes of a struct sockaddr (family first) */
+	TR_OBJ_PEER = 4,	/* the socket fd's peer, as a struct sockaddr_in/in6 */
+};
+
+#define TR_ERR_PATH_TRUNCATED 1
+#define TR_ERR_BASE_TRUNCATED 2
+#define TR_ERR_MOUNT_KNOWN 4	/* mnt_len is set: the walk crossed out of the file's mount */
+
+/* The first time a process fails a call in a way not seen before (the same call, errno and
+ * object: key). Repeats only count (tr_syscall_error_count); distinct failures are
+ * rate-limited per process, the excess counted (TR_LOSS_SYSCALL_ERRORS). */
+struct tr_syscall_error {
+	struct tr_head h;
+	__u64 key;		/* hash of call, errno, object: names the failure in later counts */
+	__u32 nr;		/* syscall number (the addon names it) */
+	__u32 err;		/* positive errno */
+	__u32 object;		/* enum tr_err_object */
+	__s32 fd;		/* the dirfd or fd argument, -100 for AT_FDCWD, else -1 */
+	__u32 open_flags;	/* O_* flags of open, openat, openat2 */
+	__u16 path_len;
+	__u16 base_len;
+	__u16 mnt_len;		/* of the base components: those inside the file's own mount
+				 * (TR_ERR_MOUNT_KNOWN); the rest name its mount point */
+	__u16 flags;		/* TR_ERR_* */
+	__u32 _pad;
+	char data[TR_ERR_DATA + TR_NAME_MAX];
+};
+
+/* How often the failure `key` has happened in this process since its tr_syscall_error:
+ * sent at most once per report interval while it repeats, and when the process exits or
+ * the failure leaves the per-process table (final). */
+struct tr_syscall_error_count {
+	struct tr_head h;
+	__u64 key;
+	__u64 count;
+	__u64 first_ns;
+	__u64 last_ns;
+	__u32 final;
+	__u32 _pad;
+};
+
+#define TR_CGROUP_MKDIR 1
+#define TR_CGROUP_RMDIR 2
+
+/* A cgroup of the hierarchy exec records take their cgroup_id from (the unified one, or
+ * the v1 memory hierarchy) was created or removed. */
+struct tr_cgroup {
+	struct tr_head h;	/* pid: the task that made or removed it */
+	__u64 cgroup_id;
+	__u32 op;		/* TR_CGROUP_* */
+	__u32 level;		/* depth below the hierarchy root */
+	__u32 path_len;
+	__u32 _pad;
+	char path[TR_CGROUP_PATH_MAX];	/* relative to the hierarchy root, "/a/b" */
 };
 
 #endif /* TRACER_EVENTS_H */

@@ -1,7 +1,9 @@
-/* bpf/output.bpf.c: what processes write to their stdout and stderr (fd 1 and 2, whatever
- * they point at: pipe, file or tty), through write and writev, captured at syscall entry.
- * Each process gets log_bytes_per_sec per second; bytes over it are counted and the next
- * chunk of that stream says how many were dropped before it.
+/* bpf/output.bpf.c: what processes write to their stdout and stderr (fd 1 and 2), through
+ * write and writev, captured at syscall entry. What fd 1 or 2 points at decides whether it
+ * is captured at all (capture_targets: output data is never collected, so stdout into a
+ * regular file, `tool > out.sam`, is left out and only counted; stderr is diagnostics and is
+ * kept in files too). Each process gets log_bytes_per_sec per second; bytes over it are
+ * counted and the next chunk of that stream says how many were dropped before it.
  * The stream is told by file, not fd number: `echo oops >&2` in a shell is dup2(2, 1) then
  * write(1), so a write is stderr when it goes to the file the process had at fd 2 when it
  * exec'd (inherited across fork), stdout for its fd 1 file, else by fd number. */
@@ -9,6 +11,12 @@
 
 /* Tunables, set by the loader before load. */
 const volatile __u32 log_bytes_per_sec = 65536;
+/* Per stream (0 stdout, 1 stderr): bit (1 << enum tr_log_target) set = capture writes there. */
+const volatile __u32 capture_targets[2] = {
+	(1 << TR_TARGET_FIFO) | (1 << TR_TARGET_CHR) | (1 << TR_TARGET_SOCK),
+	(1 << TR_TARGET_FIFO) | (1 << TR_TARGET_CHR) | (1 << TR_TARGET_SOCK) | (1 << TR_TARGET_REG) |
+		(1 << TR_TARGET_DEV),
+};
 
 #define MAX_CHUNKS_PER_CALL 4	/* 16 KiB of one write; the rest counts as dropped */
 #define MAX_IOVECS 8
@@ -78,9 +86,33 @@ static __always_inline struct file *file_of(struct task_struct *t, __u32 fd)
 	return f;
 }
 
+/* Terminal majors (Documentation/admin-guide/devices.txt): 3 and 4 legacy ptys and
+ * virtual consoles, 5 /dev/tty, console, ptmx, 136-143 Unix98 pty slaves, 188 USB serial,
+ * 204 low-density serial ports (ttyAMA). */
+static __always_inline bool tty_major(__u32 major)
+{
+	return (major >= 3 && major <= 5) || (major >= 136 && major <= 143) || major == 188 || major == 204;
+}
+
 static __always_inline __u32 target_of(struct file *f)
 {
-	return (BPF_CORE_READ(f, f_inode, i_mode) >> 12) & 0xf;
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	__u32 t = (BPF_CORE_READ(ino, i_mode) >> 12) & 0xf;
+
+	if (t == TR_TARGET_CHR && !tty_major(BPF_CORE_READ(ino, i_rdev) >> 20))
+		return TR_TARGET_DEV;
+	return t;
+}
+
+/* Whether the policy captures this stream's writes to this target; if not, they are
+ * counted per process and in `losses` (TR_LOSS_LOG_SKIPPED). */
+static __always_inline bool policy_allows(__u32 stream, __u32 target, __u64 bytes, struct tr_counters *c)
+{
+	if (capture_targets[(stream - 1) & 1] & (1u << (target & 31)))
+		return true;
+	count_loss(TR_LOSS_LOG_SKIPPED, bytes);
+	__sync_fetch_and_add(&c->log_skipped, bytes);
+	return false;
 }
 
 /* 1 stdout, 2 stderr: by the process's original files when they differ, else by fd. */
@@ -182,7 +214,7 @@ static __always_inline void capture(__u32 stream, __u64 buf, __u64 count, struct
 SEC("tracepoint/syscalls/sys_enter_write")
 int enter_write(struct trace_event_raw_sys_enter *ctx)
 {
-	__u32 fd = ctx->args[0], tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 fd = ctx->args[0], tgid = bpf_get_current_pid_tgid() >> 32, target, stream;
 	struct tr_counters *c;
 	struct file *f;
 	int chunks = 0;
@@ -194,8 +226,11 @@ int enter_write(struct trace_event_raw_sys_enter *ctx)
 	if (!c)
 		return 0;
 	f = file_of((struct task_struct *)bpf_get_current_task(), fd);
-	capture(stream_of(tgid, fd, f), ctx->args[1], ctx->args[2], c, target_of(f), tgid, bpf_ktime_get_boot_ns(),
-		&chunks);
+	target = target_of(f);
+	stream = stream_of(tgid, fd, f);
+	if (!policy_allows(stream, target, ctx->args[2], c))
+		return 0;
+	capture(stream, ctx->args[1], ctx->args[2], c, target, tgid, bpf_ktime_get_boot_ns(), &chunks);
 	return 0;
 }
 
@@ -222,7 +257,10 @@ int enter_writev(struct trace_event_raw_sys_enter *ctx)
 	for (i = 0; i < MAX_IOVECS && i < cnt; i++) {
 		if (bpf_probe_read_user(&v, sizeof(v), &iov[i]))
 			break;
-		if (v.iov_len)
+		if (!v.iov_len)
+			continue;
+		/* Skipped bytes are counted per iovec read; past MAX_IOVECS they go uncounted. */
+		if (policy_allows(stream, target, v.iov_len, c))
 			capture(stream, (__u64)v.iov_base, v.iov_len, c, target, tgid, now, &chunks);
 	}
 	return 0;

@@ -371,6 +371,12 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 	e->opens_suppressed = c ? c->opens_suppressed : 0;
 	e->log_dropped[0] = c ? c->log_dropped[0] : 0;
 	e->log_dropped[1] = c ? c->log_dropped[1] : 0;
+	e->log_skipped = c ? c->log_skipped : 0;
+	e->errors_suppressed = c ? c->errors_suppressed : 0;
+	for (i = 0; i < TR_SC_CLASSES; i++) {
+		e->sc_count[i] = c ? c->sc_count[i] : 0;
+		e->sc_ns[i] = c ? c->sc_ns[i] : 0;
+	}
 	BPF_CORE_READ_STR_INTO(&e->comm, prev, comm);
 	bpf_ringbuf_submit(e, rb_flags());
 forget:

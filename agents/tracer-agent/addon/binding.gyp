@@ -4,7 +4,7 @@
   "targets": [
     {
       "target_name": "tracer_bpf",
-      "sources": ["src/addon.cc", "src/loader.cc", "src/records.cc"],
+      "sources": ["src/addon.cc", "src/loader.cc", "src/records.cc", "src/syscalls.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "../../../bpf",

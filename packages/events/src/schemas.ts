@@ -32,6 +32,27 @@ const processRef = {
   sampled: Type.Optional(Type.Boolean()),
 };
 
+const Pressure = Type.Object({
+  /** PSI "some" avg10 in percent. */
+  some10: Type.Number({ minimum: 0 }),
+  full10: Type.Optional(Type.Number({ minimum: 0 })),
+});
+
+/** Syscalls a process completed and the time it spent inside them (blocked time included,
+ * summed over threads), by class: enough to say "80% of its time in fsync". */
+const SyscallClassTime = Type.Object({ count: Type.Integer({ minimum: 0 }), ns: Ns });
+export const SyscallClasses = Type.Object({
+  file: Type.Optional(SyscallClassTime),
+  net: Type.Optional(SyscallClassTime),
+  memory: Type.Optional(SyscallClassTime),
+  process: Type.Optional(SyscallClassTime),
+  /** fsync, fdatasync, sync, syncfs, sync_file_range, msync */
+  sync: Type.Optional(SyscallClassTime),
+  /** futex, poll/select/epoll, nanosleep, wait4 */
+  wait: Type.Optional(SyscallClassTime),
+  other: Type.Optional(SyscallClassTime),
+});
+
 export const TraceStart = event('trace.start', {
   command: Type.Array(Type.String()),
   pipeline: Type.Optional(Type.String()),
@@ -89,6 +110,10 @@ export const ProcessExit = event('process.exit', {
   netRecvBytes: Type.Optional(Bytes),
   voluntaryCtxSwitches: Type.Optional(Type.Integer({ minimum: 0 })),
   involuntaryCtxSwitches: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** stdout/stderr bytes the capture policy left out (stdout into a file is output data). */
+  outputSkippedBytes: Type.Optional(Bytes),
+  /** Over the process's whole life (eBPF only). */
+  syscalls: Type.Optional(SyscallClasses),
 });
 
 export const ProcessSample = event('process.sample', {
@@ -104,6 +129,23 @@ export const ProcessSample = event('process.sample', {
   /** /proc state letter: R running, S sleeping, D uninterruptible (I/O), Z zombie, T stopped. */
   state: Type.String({ maxLength: 1 }),
   threads: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Cumulative so far (eBPF only). */
+  syscalls: Type.Optional(SyscallClasses),
+  /** The process's cgroup: memory limit and usage (its memory controller, v1 or v2) and
+   * pressure (PSI of its unified cgroup, where the kernel has it). */
+  cgroup: Type.Optional(
+    Type.Object({
+      memoryLimitBytes: Type.Optional(Bytes),
+      memoryUsageBytes: Type.Optional(Bytes),
+      pressure: Type.Optional(
+        Type.Object({
+          cpu: Type.Optional(Pressure),
+          memory: Type.Optional(Pressure),
+          io: Type.Optional(Pressure),
+        }),
+      ),
+    }),
+  ),
 });
 
 export const OomKill = event('oom.kill', {
@@ -147,6 +189,10 @@ export const SyscallError = event('syscall.error', {
   count: Type.Integer({ minimum: 1 }),
   path: Type.Optional(Type.String({ maxLength: 4096 })),
   addr: Type.Optional(Type.String()),
+  /** The mount point holding `path` (ENOSPC, EDQUOT, EROFS, EIO, EFBIG): the filesystem. */
+  mount: Type.Optional(Type.String({ maxLength: 4096 })),
+  /** O_* flags of a failed open: O_RDONLY (an input) vs O_WRONLY/O_CREAT (an output). */
+  flags: Type.Optional(Type.Integer()),
   firstTs: Type.Optional(Ns),
   lastTs: Type.Optional(Ns),
 });
@@ -175,12 +221,6 @@ export const HostInfo = event('host.info', {
   instanceId: Type.Optional(Type.String()),
   instanceType: Type.Optional(Type.String()),
   region: Type.Optional(Type.String()),
-});
-
-const Pressure = Type.Object({
-  /** PSI "some" avg10 in percent. */
-  some10: Type.Number({ minimum: 0 }),
-  full10: Type.Optional(Type.Number({ minimum: 0 })),
 });
 
 export const HostSample = event('host.sample', {

@@ -20,6 +20,7 @@
 
 #include "loader.h"
 #include "records.h"
+#include "syscalls.h"
 
 extern "C" {
 #include "events.h"
@@ -68,6 +69,14 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     cfg.open_rate_per_sec = u32("openRatePerSec", cfg.open_rate_per_sec);
     cfg.open_burst = u32("openBurst", cfg.open_burst);
     cfg.log_bytes_per_sec = u32("logBytesPerSec", cfg.log_bytes_per_sec);
+    if (o.Get("captureTargets").IsArray()) {
+      Napi::Array a = o.Get("captureTargets").As<Napi::Array>();
+      for (uint32_t i = 0; i < 2 && i < a.Length(); i++) cfg.capture_targets[i] = a.Get(i).As<Napi::Number>().Uint32Value();
+    }
+    if (o.Has("timeSyscalls")) cfg.time_syscalls = o.Get("timeSyscalls").ToBoolean();
+    cfg.error_rate_per_sec = u32("errorRatePerSec", cfg.error_rate_per_sec);
+    cfg.error_burst = u32("errorBurst", cfg.error_burst);
+    cfg.error_report_ns = static_cast<uint64_t>(u32("errorReportMs", static_cast<uint32_t>(cfg.error_report_ns / 1000000))) * 1000000;
     if (o.Get("disabled").IsArray()) {
       Napi::Array a = o.Get("disabled").As<Napi::Array>();
       for (uint32_t i = 0; i < a.Length(); i++) cfg.disabled.push_back(a.Get(i).ToString().Utf8Value());
@@ -232,7 +241,8 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Napi::Value Losses(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object out = Napi::Object::New(env);
-    static const char* const kNames[TR_LOSS_KINDS] = {"ringbuf", "trackedFull", "opensSuppressed", "logBytes"};
+    static const char* const kNames[TR_LOSS_KINDS] = {"ringbuf",  "trackedFull",    "opensSuppressed",
+                                                      "logBytes", "syscallErrors", "logSkippedBytes"};
     std::vector<__u64> per_cpu(ncpus_ > 0 ? ncpus_ : 1);
     for (__u32 k = 0; k < TR_LOSS_KINDS; k++) {
       double sum = 0;
@@ -254,6 +264,9 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     out.Set("netSendBytes", Napi::Number::New(env, static_cast<double>(c.net_send_bytes)));
     out.Set("netRecvBytes", Napi::Number::New(env, static_cast<double>(c.net_recv_bytes)));
     out.Set("opensSuppressed", Napi::Number::New(env, static_cast<double>(c.opens_suppressed)));
+    out.Set("logSkippedBytes", Napi::Number::New(env, static_cast<double>(c.log_skipped)));
+    out.Set("errorsSuppressed", Napi::Number::New(env, static_cast<double>(c.errors_suppressed)));
+    out.Set("syscalls", SyscallClasses(env, c.sc_count, c.sc_ns));
     return out;
   }
 
@@ -262,6 +275,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     __u32 pid = info[0].As<Napi::Number>().Uint32Value();
     __u8 one = 1;
     bool ok = loader_.tracked_fd() >= 0 && bpf_map_update_elem(loader_.tracked_fd(), &pid, &one, BPF_ANY) == 0;
+    if (ok) loader_.TrackedChanged();
     return Napi::Boolean::New(info.Env(), ok);
   }
 
@@ -326,8 +340,14 @@ Napi::Value BootTimeNs(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(info.Env(), static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec);
 }
 
+// syscallName(nr): this architecture's name for a syscall number.
+Napi::Value SyscallNameJs(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), SyscallName(info[0].As<Napi::Number>().Uint32Value()));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InstallLibbpfPrint();
+  exports.Set("syscallName", Napi::Function::New(env, SyscallNameJs));
   exports.Set("bootToRealtimeNs", Napi::Function::New(env, BootToRealtimeNs));
   exports.Set("bootTimeNs", Napi::Function::New(env, BootTimeNs));
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));

@@ -13,16 +13,25 @@
 #include <cstring>
 #include <mutex>
 
+#include <linux/types.h>
+
+extern "C" {
+#include "events.h"
+}
+
 #ifndef ENOTSUPP
 #define ENOTSUPP 524  // kernel-internal "operation not supported", seen by BPF loaders
 #endif
 
+#include "cgroups.skel.h"
 #include "files.skel.h"
 #include "iowait.skel.h"
 #include "net.skel.h"
 #include "oom.skel.h"
 #include "output.skel.h"
 #include "process.skel.h"
+#include "syscalls.h"
+#include "syscalls.skel.h"
 
 namespace {
 
@@ -93,6 +102,8 @@ TRACER_SKEL_OPS(iowait)
 TRACER_SKEL_OPS(net)
 TRACER_SKEL_OPS(files)
 TRACER_SKEL_OPS(output)
+TRACER_SKEL_OPS(syscalls)
+TRACER_SKEL_OPS(cgroups)
 #undef TRACER_SKEL_OPS
 
 const char* const kSharedMaps[] = {"events", "losses", "tracked", "counters"};
@@ -104,6 +115,7 @@ struct Loader::Object {
   void* skel = nullptr;
   struct bpf_object* obj = nullptr;
   void (*destroy)(void*) = nullptr;
+  volatile uint32_t* track_epoch = nullptr;  // syscalls.bpf.c's, in its mmap'd .bss
   std::vector<struct bpf_link*> links;
 };
 
@@ -200,6 +212,7 @@ bool Loader::Load(const LoaderConfig& cfg, LoadFailure* failure) {
     if (ok) loaded_.push_back(n);
     else unavailable_.push_back(f);
   };
+  auto optional_loaded = [&](const char* n) { return !loaded_.empty() && loaded_.back() == n; };
   if (!disabled("oom"))
     optional("oom", LoadObject<oom_bpf>(
                         "oom", ctx,
@@ -236,8 +249,33 @@ bool Loader::Load(const LoaderConfig& cfg, LoadFailure* failure) {
                           false, &objects_, &unavailable_, &f));
   if (!disabled("output"))
     optional("output", LoadObject<output_bpf>(
-                           "output", ctx, [&](output_bpf* s, bool) { s->rodata->log_bytes_per_sec = cfg.log_bytes_per_sec; },
+                           "output", ctx,
+                           [&](output_bpf* s, bool) {
+                             s->rodata->log_bytes_per_sec = cfg.log_bytes_per_sec;
+                             s->rodata->capture_targets[0] = cfg.capture_targets[0];
+                             s->rodata->capture_targets[1] = cfg.capture_targets[1];
+                           },
                            false, &objects_, &unavailable_, &f));
+  if (!disabled("syscalls"))
+    optional("syscalls", LoadObject<syscalls_bpf>(
+                             "syscalls", ctx,
+                             [&](syscalls_bpf* s, bool) {
+                               for (uint32_t nr = 0; nr < TR_SC_NR_MAX; nr++) s->rodata->sc_desc[nr] = SyscallDescriptor(nr);
+                               s->rodata->time_classes = cfg.time_syscalls;
+                               s->rodata->err_rate_per_sec = cfg.error_rate_per_sec;
+                               s->rodata->err_burst = cfg.error_burst;
+                               s->rodata->err_report_ns = cfg.error_report_ns;
+                               if (!cfg.time_syscalls) bpf_program__set_autoload(s->progs.sc_enter, false);
+                               bool has_group_dead = TracepointArgs(vmlinux, "sched_process_exit") >= 2;
+                               bpf_program__set_autoload(has_group_dead ? s->progs.sc_thread_exit_live : s->progs.sc_thread_exit,
+                                                         false);
+                             },
+                             false, &objects_, &unavailable_, &f));
+  if (optional_loaded("syscalls")) objects_.back()->track_epoch = &static_cast<syscalls_bpf*>(objects_.back()->skel)->bss->track_epoch;
+  if (!disabled("cgroups"))
+    optional("cgroups", LoadObject<cgroups_bpf>(
+                            "cgroups", ctx, [&](cgroups_bpf* s, bool) { s->rodata->cgroup_v1_memory = cfg.cgroup_v1_memory; },
+                            false, &objects_, &unavailable_, &f));
   btf__free(vmlinux);
   return true;
 }
@@ -324,6 +362,11 @@ static bool LoadObject(const char* name, Context& ctx, Configure configure, bool
     return true;
   }
   return false;
+}
+
+void Loader::TrackedChanged() {
+  for (auto* o : objects_)
+    if (o->track_epoch) *o->track_epoch = *o->track_epoch + 1;
 }
 
 void Loader::Destroy() {

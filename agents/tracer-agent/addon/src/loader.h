@@ -17,6 +17,12 @@ struct LoaderConfig {
   uint32_t open_rate_per_sec = 100;
   uint32_t open_burst = 500;
   uint32_t log_bytes_per_sec = 65536;
+  // Per stream (stdout, stderr): bit (1 << tr_log_target) = capture writes to that target.
+  uint32_t capture_targets[2] = {(1u << 1) | (1u << 2) | (1u << 12), (1u << 1) | (1u << 2) | (1u << 3) | (1u << 8) | (1u << 12)};
+  bool time_syscalls = true;        // syscall counts and time by class
+  uint32_t error_rate_per_sec = 32;  // new failed-call records per process
+  uint32_t error_burst = 256;
+  uint64_t error_report_ns = 1000000000ull;
   std::vector<std::string> disabled;  // optional programs not to load (e.g. "net")
 };
 
@@ -45,6 +51,8 @@ class Loader {
   int losses_fd() const { return losses_fd_; }
   int tracked_fd() const { return tracked_fd_; }
   int counters_fd() const { return counters_fd_; }
+  // After adding to `tracked`: the syscalls object's cached "not captured" verdicts expire.
+  void TrackedChanged();
   const std::vector<LoadFailure>& unavailable() const { return unavailable_; }
   const std::vector<std::string>& loaded() const { return loaded_; }
 

@@ -56,6 +56,11 @@ export type RawRecord =
       opensSuppressed: number;
       stdoutDroppedBytes: number;
       stderrDroppedBytes: number;
+      /** stdout/stderr bytes the capture policy left out (stdout into a file). */
+      logSkippedBytes: number;
+      /** Distinct failed syscalls over the per-process rate, not reported. */
+      errorsSuppressed: number;
+      syscalls: SyscallClasses;
       comm: string;
     })
   | (RawHead & {
@@ -75,8 +80,58 @@ export type RawRecord =
       stream: number;
       data: Buffer;
       droppedBytes: number;
-      target: 'pipe' | 'tty' | 'file' | 'socket' | 'other';
+      target: 'pipe' | 'tty' | 'device' | 'file' | 'socket' | 'other';
+    })
+  | (RawHead & {
+      /** A failure new to this process: the call, the errno, its object. */
+      kind: 'syscallError';
+      /** u64 hash (decimal) naming this failure in later counts. */
+      key: string;
+      nr: number;
+      syscall: string;
+      err: number;
+      object: 'none' | 'path' | 'file' | 'addr' | 'peer';
+      /** dirfd (-100: AT_FDCWD) or fd argument; -1 when the call has none. */
+      fd: number;
+      openFlags: number;
+      pathTruncated: boolean;
+      baseTruncated: boolean;
+      /** object path: as given; object file: the fd's file. */
+      path?: string;
+      /** The directory a relative path is resolved from (cwd or dirfd). */
+      base?: string;
+      /** object file: the mount point holding it. */
+      mount?: string;
+      /** object addr/peer: "1.2.3.4:80", "[::1]:80", "unix:/path". */
+      addr?: string;
+    })
+  | (RawHead & {
+      /** How often the failure `key` has happened in this process so far. */
+      kind: 'syscallErrorCount';
+      key: string;
+      count: number;
+      firstNs: number;
+      lastNs: number;
+      /** No more counts will come for this series (process exit, table eviction). */
+      final: boolean;
+    })
+  | (RawHead & {
+      /** A cgroup of the hierarchy exec cgroupIds come from, created or removed. */
+      kind: 'cgroup';
+      cgroupId: string;
+      op: 'mkdir' | 'rmdir';
+      level: number;
+      /** Relative to the hierarchy root: "/system.slice/docker-<id>.scope". */
+      path: string;
     });
+
+/** Syscalls completed and the time inside them, by class (classes with none are absent). */
+export type SyscallClasses = Partial<
+  Record<'other' | 'file' | 'net' | 'memory' | 'process' | 'sync' | 'wait', { count: number; ns: number }>
+>;
+
+/** Bits of TracerOptions.captureTargets: 1 << bpf/events.h tr_log_target. */
+export const LOG_TARGET_BITS = { pipe: 1 << 1, tty: 1 << 2, device: 1 << 3, file: 1 << 8, socket: 1 << 12 } as const;
 
 export interface TracerOptions {
   /** Capture only descendants of this process; 0 or absent: the whole host. */
@@ -93,7 +148,16 @@ export interface TracerOptions {
   openRatePerSec?: number;
   openBurst?: number;
   logBytesPerSec?: number;
-  /** Optional objects not to load: oom, iowait, net, files, output. */
+  /** [stdout, stderr]: OR of LOG_TARGET_BITS, what each stream is captured into. */
+  captureTargets?: [number, number];
+  /** Count and time syscalls by class (default true). */
+  timeSyscalls?: boolean;
+  /** New failed-syscall records per process per second, and back to back. */
+  errorRatePerSec?: number;
+  errorBurst?: number;
+  /** A repeating failure's running count is sent at most this often (default 1000 ms). */
+  errorReportMs?: number;
+  /** Optional objects not to load: oom, iowait, net, files, output, syscalls, cgroups. */
   disabled?: string[];
   log?: (level: 'warn' | 'info' | 'debug', message: string) => void;
 }
@@ -114,15 +178,36 @@ export interface Tracer {
   drain(): number;
   /** Drains, then detaches and frees everything. */
   stop(): void;
-  losses(): { ringbuf: number; trackedFull: number; opensSuppressed: number; logBytes: number };
-  counters(
-    pid: number,
-  ): { ioWaitNs: number; netSendBytes: number; netRecvBytes: number; opensSuppressed: number } | undefined;
+  losses(): KernelLosses;
+  counters(pid: number): RawCounters | undefined;
   track(pid: number): boolean;
+}
+
+export interface KernelLosses {
+  ringbuf: number;
+  trackedFull: number;
+  opensSuppressed: number;
+  logBytes: number;
+  /** Distinct failed syscalls over the per-process rate (or with no table room). */
+  syscallErrors: number;
+  /** Not a loss: output bytes the capture policy leaves out. */
+  logSkippedBytes: number;
+}
+
+export interface RawCounters {
+  ioWaitNs: number;
+  netSendBytes: number;
+  netRecvBytes: number;
+  opensSuppressed: number;
+  logSkippedBytes: number;
+  errorsSuppressed: number;
+  syscalls: SyscallClasses;
 }
 
 export interface TracerAddon {
   Tracer: new (options: TracerOptions) => Tracer;
+  /** This architecture's name for a syscall number. */
+  syscallName(nr: number): string;
   bootToRealtimeNs(): bigint;
   bootTimeNs(): bigint;
   pageSize: number;

@@ -8,7 +8,26 @@ import { createLogger } from '@tracer/log';
 import { splitCpuTime } from '../core/cpu-time.ts';
 import type { ProcessCounters, SourceOptions, SourceRecord, SourceStats, TelemetrySource } from '../core/source.ts';
 import { bootIdPrefix } from '../core/upid.ts';
-import { loadTracerAddon, type RawRecord, type Tracer, type TracerAddon, type TracerOptions } from './bpf-addon.ts';
+import {
+  type KernelLosses,
+  LOG_TARGET_BITS,
+  loadTracerAddon,
+  type RawRecord,
+  type SyscallClasses,
+  type Tracer,
+  type TracerAddon,
+  type TracerOptions,
+} from './bpf-addon.ts';
+import { mountOfPath, parseMountPoints, SyscallErrorAggregator, type SyscallErrorStats } from './bpf-syscall-errors.ts';
+import {
+  type CgroupResources,
+  CgroupDirectory,
+  ContainerTracker,
+  cgroupIdHierarchy,
+  cgroupMounts,
+  readCgroupResources,
+  type RuntimeRoots,
+} from './containers.ts';
 import { decodeWaitStatus } from './procfs.ts';
 
 const log = createLogger('bpf-source');
@@ -23,10 +42,47 @@ export interface BpfSourceOptions extends SourceOptions {
   openBurst?: number;
   /** stdout + stderr bytes captured per process per second. */
   logBytesPerSec?: number;
-  /** Optional programs to leave out: oom, iowait, net, files, output. */
+  /** Optional programs to leave out: oom, iowait, net, files, output, syscalls, cgroups. */
   disabled?: string[];
+  /** What stdout and stderr are captured into (default OUTPUT_CAPTURE_POLICY). */
+  outputCapture?: OutputCapturePolicy;
+  /** Count and time syscalls by class (default true; failed calls are reported either way). */
+  timeSyscalls?: boolean;
+  /** New failed-syscall records per process: sustained rate and burst (kernel side). */
+  errorRatePerSec?: number;
+  errorBurst?: number;
+  /** How often syscall.error series of long-running processes are flushed (default 30 s). */
+  errorFlushIntervalMs?: number;
+  /** Where container runtimes keep their state (tests). */
+  runtimeRoots?: RuntimeRoots;
   /** Where the addon is (tests). */
   addonPath?: string;
+}
+
+export type LogTarget = keyof typeof LOG_TARGET_BITS;
+
+/** Which targets of fd 1 and fd 2 have their writes captured. */
+export interface OutputCapturePolicy {
+  stdout: readonly LogTarget[];
+  stderr: readonly LogTarget[];
+}
+
+/**
+ * Output data is never collected (DESIGN.md section 4): stdout is captured only when it goes
+ * to a pipe, a terminal or a socket, never into a file (`samtools view > out.sam`) or a device
+ * (`> /dev/null`); stderr is diagnostics, kept in files (`2> log`) and /dev/null too. What the
+ * policy leaves out is counted (per process in process.exit outputSkippedBytes, and in
+ * kernelLosses().logSkippedBytes).
+ */
+export const OUTPUT_CAPTURE_POLICY: OutputCapturePolicy = {
+  stdout: ['pipe', 'tty', 'socket'],
+  stderr: ['pipe', 'tty', 'socket', 'file', 'device'],
+};
+
+/** The policy as the kernel's per-stream target bit masks. */
+export function captureTargetBits(policy: OutputCapturePolicy): [number, number] {
+  const bits = (targets: readonly LogTarget[]) => targets.reduce((m, t) => m | LOG_TARGET_BITS[t], 0);
+  return [bits(policy.stdout), bits(policy.stderr)];
 }
 
 const BTF_PATH = '/sys/kernel/btf/vmlinux';
@@ -121,6 +177,11 @@ export interface RecordContext {
   pageSize: number;
 }
 
+/** Syscall classes with their time in ns, as events carry them. */
+function syscallClasses(raw: SyscallClasses): SyscallClasses | undefined {
+  return Object.keys(raw).length > 0 ? raw : undefined;
+}
+
 const upid = (c: RecordContext, pid: number, startNs: bigint) => `${c.bootPrefix}-${pid}-${startNs}`;
 const wall = (c: RecordContext, bootNs: number) => Math.round(bootNs + c.bootToWallNs);
 const decoder = new TextDecoder('utf-8');
@@ -192,6 +253,8 @@ export function toSourceRecords(raw: RawRecord, c: RecordContext): SourceRecord[
         netRecvBytes: raw.netRecvBytes,
         voluntaryCtxSwitches: raw.nvcsw,
         involuntaryCtxSwitches: raw.nivcsw,
+        ...(raw.logSkippedBytes > 0 ? { outputSkippedBytes: raw.logSkippedBytes } : {}),
+        ...(syscallClasses(raw.syscalls) ? { syscalls: raw.syscalls } : {}),
       });
       return out;
     }
@@ -242,15 +305,38 @@ export class BpfSource implements TelemetrySource {
   readonly mode = 'bpf' as const;
   private readonly tracer: Tracer;
   private readonly context: RecordContext;
+  private readonly errors: SyscallErrorAggregator;
+  private readonly containers: ContainerTracker;
+  private readonly mounts: { v1Memory?: string; v2?: string };
+  private readonly errorFlushIntervalMs: number;
+  private readonly cgroupCache = new Map<number, { atMs: number; value: CgroupResources | undefined }>();
+  private onBatch: ((batch: SourceRecord[]) => void) | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
   private droppedUser = 0;
   private stopped = false;
+  private lastKernelDrops = 0;
 
-  constructor(tracer: Tracer, context: RecordContext) {
+  constructor(
+    tracer: Tracer,
+    context: RecordContext,
+    options: {
+      containers?: ContainerTracker;
+      mounts?: { v1Memory?: string; v2?: string };
+      errorFlushIntervalMs?: number;
+    } = {},
+  ) {
     this.tracer = tracer;
     this.context = context;
+    this.containers = options.containers ?? new ContainerTracker(undefined);
+    this.mounts = options.mounts ?? {};
+    this.errorFlushIntervalMs = options.errorFlushIntervalMs ?? 30_000;
+    this.errors = new SyscallErrorAggregator({
+      toWallNs: (bootNs) => wall(context, bootNs),
+      mountOf: mountOfFailure,
+    });
   }
 
-  /** Programs loaded (process, oom, iowait, net, files, output). */
+  /** Programs loaded (process, oom, iowait, net, files, output, syscalls, cgroups). */
   get loaded(): string[] {
     return this.tracer.loaded;
   }
@@ -262,19 +348,65 @@ export class BpfSource implements TelemetrySource {
 
   async start(onBatch: (batch: SourceRecord[]) => void): Promise<void> {
     let malformedSeen = 0;
+    this.onBatch = onBatch;
     this.tracer.start((batch, malformed) => {
       this.droppedUser += malformed - malformedSeen;
       malformedSeen = malformed;
-      const out: SourceRecord[] = [];
-      for (const raw of batch) for (const r of toSourceRecords(raw, this.context)) out.push(r);
+      const out = this.convert(batch);
       if (out.length > 0) onBatch(out);
     });
+    if (this.errorFlushIntervalMs > 0) {
+      this.flushTimer = setInterval(() => {
+        const out = this.errors.flush();
+        if (out.length > 0) onBatch(out);
+      }, this.errorFlushIntervalMs);
+      this.flushTimer.unref();
+    }
+  }
+
+  /** One drained batch to SourceRecords: failures held until their process ends, containers
+   * named on exec records. */
+  private convert(batch: RawRecord[]): SourceRecord[] {
+    const out: SourceRecord[] = [];
+    for (const raw of batch) {
+      switch (raw.kind) {
+        case 'syscallError':
+          this.errors.onError(raw, upid(this.context, raw.pid, raw.startNs));
+          continue;
+        case 'syscallErrorCount':
+          this.errors.onCount(raw, upid(this.context, raw.pid, raw.startNs));
+          continue;
+        case 'cgroup': {
+          const stop = this.containers.onCgroup(raw.op, raw.cgroupId, raw.path, wall(this.context, raw.tsNs));
+          if (stop) out.push(stop);
+          continue;
+        }
+        default:
+      }
+      for (const r of toSourceRecords(raw, this.context)) {
+        if (r.type === 'process.exec') {
+          const { containerId, start } = this.containers.onExec(r.cgroupId, r.pid, r.ts);
+          if (start) out.push(start);
+          out.push(containerId !== undefined ? { ...r, containerId } : r);
+        } else if (r.type === 'process.exit') {
+          out.push(...this.errors.onExit(r.upid, { failed: r.exitCode !== 0 || r.signal !== null }));
+          out.push(r);
+        } else {
+          out.push(r);
+        }
+      }
+    }
+    return out;
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
-    this.stopped = true;
+    if (this.flushTimer) clearInterval(this.flushTimer);
     this.tracer.stop();
+    this.stopped = true;
+    // Processes still running when capture ends: what they have failed so far.
+    const rest = this.errors.flush(true);
+    if (rest.length > 0) this.onBatch?.(rest);
   }
 
   /** Delivers what the kernel holds now (tests, and `tracer run` right after the child exits). */
@@ -289,18 +421,58 @@ export class BpfSource implements TelemetrySource {
     return { droppedKernel: this.lastKernelDrops, droppedUser: this.droppedUser };
   }
 
-  private lastKernelDrops = 0;
-
-  /** Everything the kernel side turned away or suppressed, by kind. */
-  kernelLosses(): { ringbuf: number; trackedFull: number; opensSuppressed: number; logBytes: number } {
+  /** Everything the kernel side turned away, suppressed or (by policy) skipped, by kind. */
+  kernelLosses(): KernelLosses {
     return this.tracer.losses();
   }
 
-  counters(pid: number): ProcessCounters | undefined {
+  /** What the failed-syscall policy emitted, left out and forgot. */
+  syscallErrorStats(): SyscallErrorStats {
+    return { ...this.errors.stats };
+  }
+
+  /**
+   * Kernel counters of a live process (I/O wait, network bytes), its syscall time by class
+   * (cumulative) and its cgroup's memory limit, usage and pressure (read at most once a second
+   * per process).
+   */
+  counters(pid: number): (ProcessCounters & { syscalls?: SyscallClasses; cgroup?: CgroupResources }) | undefined {
     if (this.stopped) return undefined;
     const c = this.tracer.counters(pid);
-    return c && { ioWaitNs: c.ioWaitNs, netSendBytes: c.netSendBytes, netRecvBytes: c.netRecvBytes };
+    if (!c) return undefined;
+    const out: ProcessCounters & { syscalls?: SyscallClasses; cgroup?: CgroupResources } = {
+      ioWaitNs: c.ioWaitNs,
+      netSendBytes: c.netSendBytes,
+      netRecvBytes: c.netRecvBytes,
+    };
+    if (syscallClasses(c.syscalls)) out.syscalls = c.syscalls;
+    const cgroup = this.cgroupResources(pid);
+    if (cgroup) out.cgroup = cgroup;
+    return out;
   }
+
+  private cgroupResources(pid: number): CgroupResources | undefined {
+    const now = Date.now();
+    const hit = this.cgroupCache.get(pid);
+    if (hit && now - hit.atMs < 1000) return hit.value;
+    const value = readCgroupResources(pid, this.mounts);
+    this.cgroupCache.set(pid, { atMs: now, value });
+    if (this.cgroupCache.size > 4096) {
+      for (const [k, v] of this.cgroupCache) if (now - v.atMs >= 1000) this.cgroupCache.delete(k);
+    }
+    return value;
+  }
+}
+
+/** The mount point of a failed call's path, as the failing process sees it (its mountinfo
+ * while it is alive, else ours). */
+function mountOfFailure(path: string, pid: number): string | undefined {
+  for (const file of [`/proc/${pid}/mountinfo`, '/proc/self/mountinfo']) {
+    try {
+      return mountOfPath(path, parseMountPoints(readFileSync(file, 'utf8')));
+    } catch {}
+  }
+  return undefined;
 }
 
 /** Loads and attaches the programs; throws an Error saying exactly why BPF cannot be used. */
@@ -320,6 +492,10 @@ export async function createBpfSource(options: BpfSourceOptions): Promise<BpfSou
     ...(options.openBurst !== undefined ? { openBurst: options.openBurst } : {}),
     ...(options.logBytesPerSec !== undefined ? { logBytesPerSec: options.logBytesPerSec } : {}),
     ...(options.disabled !== undefined ? { disabled: options.disabled } : {}),
+    captureTargets: captureTargetBits(options.outputCapture ?? OUTPUT_CAPTURE_POLICY),
+    ...(options.timeSyscalls !== undefined ? { timeSyscalls: options.timeSyscalls } : {}),
+    ...(options.errorRatePerSec !== undefined ? { errorRatePerSec: options.errorRatePerSec } : {}),
+    ...(options.errorBurst !== undefined ? { errorBurst: options.errorBurst } : {}),
   };
   let tracer: Tracer;
   try {
@@ -335,9 +511,21 @@ export async function createBpfSource(options: BpfSourceOptions): Promise<BpfSou
   }
   // Processes of the subtree already running: the kernel only sees forks from now on.
   if (root) for (const pid of runningDescendants(root)) tracer.track(pid);
-  return new BpfSource(tracer, {
-    bootPrefix: bootIdPrefix(options.bootId),
-    bootToWallNs: Number(addon.bootToRealtimeNs()),
-    pageSize: addon.pageSize,
-  });
+  // exec cgroupIds name directories of this hierarchy; its map is filled before capture.
+  const hierarchy = cgroupIdHierarchy(tracerOptions.cgroupV1Memory === true);
+  const directory = hierarchy ? new CgroupDirectory(hierarchy) : undefined;
+  directory?.scan();
+  return new BpfSource(
+    tracer,
+    {
+      bootPrefix: bootIdPrefix(options.bootId),
+      bootToWallNs: Number(addon.bootToRealtimeNs()),
+      pageSize: addon.pageSize,
+    },
+    {
+      containers: new ContainerTracker(directory, options.runtimeRoots),
+      mounts: cgroupMounts(),
+      ...(options.errorFlushIntervalMs !== undefined ? { errorFlushIntervalMs: options.errorFlushIntervalMs } : {}),
+    },
+  );
 }

@@ -1,0 +1,13 @@
+// The syscalls bpf/syscalls.bpf.c describes, by this architecture's numbers (<sys/syscall.h>):
+// name, class (time by class), where the call's object is (failed-call records), and
+// whether its failures are reported. Calls absent on an architecture (open, stat on arm64)
+// are left out by their #ifdef.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+// A call's descriptor word for sc_desc[] (bpf/events.h TR_SC_*).
+uint16_t SyscallDescriptor(uint32_t nr);
+// Its name ("openat"), or "syscall_<nr>" for one not in the table.
+std::string SyscallName(uint32_t nr);
