@@ -9,8 +9,9 @@
  *   100,000 failing opens is one record and a few counts. New failures are rate-limited per
  *   process; what the limit turns away is counted.
  * - Time by class: each thread's syscalls, counted and timed from enter to exit into its
- *   task storage, folded into the process's `counters` every few milliseconds of syscall
- *   time (and at thread exit), so the hot path touches no hash map.
+ *   task storage, folded into the process's `counters` at most every flush_ns (at the next
+ *   enter or exit after that, after 10 ms of syscall time or flush_calls calls, and at thread
+ *   exit), so the hot path touches no hash map.
  *
  * sc_desc (rodata, filled by the addon from its arch's syscall numbers) says per call what
  * class it is, where its object is, and whether its failures are reported. */
@@ -22,7 +23,7 @@ const volatile __u8 time_classes = 1;			/* count and time syscalls by class */
 const volatile __u32 err_rate_per_sec = 32;		/* new failures reported per process */
 const volatile __u32 err_burst = 256;			/* ... back to back (startup probing) */
 const volatile __u64 err_report_ns = 1000000000ull;	/* a repeating failure's count, at most */
-const volatile __u64 flush_ns = 10000000ull;		/* fold a thread's time at 10 ms of it */
+const volatile __u64 flush_ns = 10000000ull;		/* fold a thread's time every 10 ms */
 const volatile __u32 flush_calls = 1024;		/* ... or after this many calls */
 
 /* Bumped by user space whenever it adds to `tracked` (seeding): cached verdicts expire. */
@@ -50,6 +51,7 @@ struct sc_task {
 	__u32 epoch;		/* track_epoch the verdict was taken at */
 	__u32 pending_calls;
 	__u64 pending_ns;
+	__u64 folded_ns;	/* when its time was last folded */
 	__u64 count[TR_SC_CLASSES];
 	__u64 ns[TR_SC_CLASSES];
 };
@@ -101,7 +103,9 @@ struct {
 	__type(value, struct tr_syscall_error);
 } err_scratch SEC(".maps");
 
-/* ---- time by class ---------------------------------------------------------------- */
+/* ---- time by class ---------------------------------------------------------------- *
+ * A call's time is known at its exit; a call still in flight (a 30 s fsync) shows once it
+ * returns. The sample that sees the process in state D covers the meantime. */
 
 static __always_inline void fold_time(struct sc_task *s, __u32 tgid)
 {
@@ -123,6 +127,7 @@ static __always_inline void fold_time(struct sc_task *s, __u32 tgid)
 	__builtin_memset(s->ns, 0, sizeof(s->ns));
 	s->pending_calls = 0;
 	s->pending_ns = 0;
+	s->folded_ns = bpf_ktime_get_boot_ns();
 }
 
 /* The thread's storage when its process is captured (the verdict is cached there). */
@@ -143,15 +148,23 @@ static __always_inline struct sc_task *captured_task(struct task_struct *t, bool
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sc_enter, struct pt_regs *regs, long id)
 {
+	struct task_struct *t;
 	struct sc_task *s;
+	__u64 now;
 
 	if (!time_classes)
 		return 0;
-	s = captured_task(bpf_get_current_task_btf(), true);
+	t = bpf_get_current_task_btf();
+	s = captured_task(t, true);
 	if (!s)
 		return 0;
+	now = bpf_ktime_get_boot_ns();
+	/* Before a call that may block for long, what came before is made visible: a thread's
+	 * time is at most flush_ns old in `counters` when it next enters the kernel. */
+	if (s->pending_calls && now - s->folded_ns >= flush_ns)
+		fold_time(s, t->tgid);
 	s->nr = id;
-	s->enter_ns = bpf_ktime_get_boot_ns();
+	s->enter_ns = now;
 	return 0;
 }
 
