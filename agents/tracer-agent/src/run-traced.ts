@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import { hostname } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { TelemetryEvent } from '@tracer/events';
 import { createLogger } from '@tracer/log';
 import { bootWallNs, nowNs } from './adapters/clock.ts';
@@ -63,6 +64,7 @@ export interface RunTracedResult {
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const MAX_REJECT_LOGS = 5;
+const LINGER_MS = 100;
 
 export async function runTraced(options: RunTracedOptions): Promise<RunTracedResult> {
   const env = options.env ?? process.env;
@@ -201,6 +203,9 @@ export async function runTraced(options: RunTracedOptions): Promise<RunTracedRes
     write([withStatus(heldRootExit, rootStatus)]);
     heldRootExit = undefined;
   }
+  // Descendants still alive may be between fork and exec (`cmd &` right before the script
+  // ends): a moment lets their exec reach the trace before capture stops.
+  if (table.live.size > (rootPid !== undefined && table.live.has(rootPid) ? 1 : 0)) await sleep(LINGER_MS);
   await source.stop();
   if (heldRootExit) write([heldRootExit]);
 
