@@ -205,13 +205,16 @@ test('syscall time by class: counts exact, sleep and fsync timed', { skip }, asy
   assert.ok(total <= exit.durationNs!, `${total} > ${exit.durationNs}`);
 });
 
-test('syscall classes of a live process, for its samples', { skip }, async () => {
+test('a live process: syscall classes and its cgroup memory and pressure, for its samples', { skip }, async () => {
   const { child, done } = run(PYTHON, ['-c', 'import time, sys\nprint("up", flush=True)\ntime.sleep(0.5)\nsys.stdin']);
   await new Promise((resolve) => child.stdout!.once('data', resolve));
   await sleep(50);
   const live = source.counters(child.pid!);
   assert.ok(live?.syscalls, 'counters carry syscall classes');
   assert.ok(live.syscalls.file!.count > 0);
+  // Its cgroup's memory (this host: v1 memory controller) and pressure (unified PSI).
+  assert.ok((live.cgroup?.memoryUsageBytes ?? 0) > 0, JSON.stringify(live.cgroup));
+  if (existsSync('/proc/pressure/memory')) assert.equal(typeof live.cgroup?.pressure?.memory?.some10, 'number');
   await done;
 });
 
