@@ -70,13 +70,13 @@ function traced(dir: string, trace: string, cmd: string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, mode: start.mode };
 }
 
-/** `tracer trace tree --json`, through the `trace` command once it registers `tree`. */
+/** `tracer trace tree --json`. */
 function treeOf(trace: string): TreeJson {
-  const help = spawnSync(TRACER, ['trace', '--help'], { encoding: 'utf8', env: env() });
-  const args = /^\s+tree\b/m.test(help.stdout)
-    ? [TRACER, 'trace', 'tree', '--json', trace]
-    : [join(NODE_BIN, 'node'), join(REPO, 'packages/cli/src/commands/tree.ts'), '--json', trace];
-  const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8', env: env(), maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(TRACER, ['trace', 'tree', '--json', trace], {
+    encoding: 'utf8',
+    env: env(),
+    maxBuffer: 64 * 1024 * 1024,
+  });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as TreeJson;
 }

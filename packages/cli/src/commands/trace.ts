@@ -11,6 +11,8 @@ import {
 } from '@tracer/tracer-agent';
 import { alignColumns, findAnomalies, formatBytes, formatTimestamp, renderAnomalies } from '@tracer/tracer-agent/core';
 import type { Command } from 'commander';
+import { resolveTrace } from './trace-file.ts';
+import { registerTraceTree } from './tree.ts';
 
 /** `tracer trace list|dump|anomalies`: read the traces `tracer run` wrote, after Inspect AI's `inspect trace`. */
 export function registerTraceCommands(program: Command): void {
@@ -142,19 +144,8 @@ gzip-compressed, the last $TRACER_TRACE_KEEP (default 10) kept.`,
         );
       });
     });
-}
 
-/** A path, or a file name in the traces folder; none: the most recent trace. */
-function resolveTrace(file: string | undefined): string {
-  const dir = tracesDir();
-  if (file === undefined) {
-    const latest = latestTrace(dir);
-    if (!latest) throw new Error(`no traces in ${dir} (tracer run -- CMD writes one)`);
-    return latest.path;
-  }
-  if (existsSync(file)) return file;
-  for (const candidate of [join(dir, file), join(dir, `${file}.gz`)]) if (existsSync(candidate)) return candidate;
-  throw new Error(`no trace ${file} (neither a file nor a name in ${dir})`);
+  registerTraceTree(trace);
 }
 
 /** Set when stdout's reader went away (`dump | head`): the dump stops quietly. */

@@ -1,11 +1,10 @@
 // `tracer trace tree [FILE] [--json]`: the run > step > task > tool tree of a trace, with
 // resources, from the attribution core (the same one services/attribution runs).
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { attributeTrace } from '@tracer/attribution';
 import { renderTree } from '@tracer/attribution/core';
-import { latestTrace, readTrace, tracesDir } from '@tracer/tracer-agent';
+import { readTrace } from '@tracer/tracer-agent';
 import type { Command } from 'commander';
+import { resolveTrace } from './trace-file.ts';
 
 /** Adds `tree` under the `trace` command. */
 export function registerTraceTree(trace: Command): void {
@@ -57,24 +56,4 @@ the files are still there; --no-files keeps to what the trace holds.`,
         process.exitCode = 1;
       }
     });
-}
-
-function resolveTrace(file: string | undefined): string {
-  const dir = tracesDir();
-  if (file === undefined) {
-    const latest = latestTrace(dir);
-    if (!latest) throw new Error(`no traces in ${dir} (tracer run -- CMD writes one)`);
-    return latest.path;
-  }
-  if (existsSync(file)) return file;
-  for (const candidate of [join(dir, file), join(dir, `${file}.gz`)]) if (existsSync(candidate)) return candidate;
-  throw new Error(`no trace ${file} (neither a file nor a name in ${dir})`);
-}
-
-// Runnable on its own (`node packages/cli/src/commands/tree.ts FILE`) until `trace` registers it.
-if (import.meta.main) {
-  const { Command } = await import('commander');
-  const trace = new Command('trace');
-  registerTraceTree(trace);
-  await trace.parseAsync(['node', 'trace', 'tree', ...process.argv.slice(2)]);
 }
