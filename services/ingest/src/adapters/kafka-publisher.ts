@@ -3,6 +3,7 @@
 // arrive while a send is in flight ride together in the next one: under load the gateway
 // sends few large produce requests instead of queueing many small ones.
 import type { OutgoingMessage, Producer } from '@tracer/bus';
+import { MAX_SEND_BYTES } from './topics.ts';
 
 interface Waiting {
   messages: OutgoingMessage[];
@@ -30,7 +31,7 @@ export class CoalescingPublisher {
   constructor(producer: Producer, topic: string, options: { maxSendBytes?: number; maxQueuedBytes?: number } = {}) {
     this.#producer = producer;
     this.#topic = topic;
-    this.#maxSendBytes = options.maxSendBytes ?? 16 * 1024 * 1024;
+    this.#maxSendBytes = options.maxSendBytes ?? MAX_SEND_BYTES;
     this.#maxQueuedBytes = options.maxQueuedBytes ?? 256 * 1024 * 1024;
   }
 

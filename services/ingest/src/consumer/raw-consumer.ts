@@ -17,6 +17,7 @@ import { topics } from '@tracer/events';
 import type { Logger } from '@tracer/log';
 import type { ConsumerMetrics } from '../adapters/metrics.ts';
 import { PostgresSink } from '../adapters/postgres-sink.ts';
+import { splitSends } from '../adapters/topics.ts';
 import { planRecords } from '../core/ingest-batch.ts';
 import { type AcceptedEvent, decodeRawRecords } from '../core/raw-events.ts';
 import { TEAM_HEADER } from '../core/record-headers.ts';
@@ -73,7 +74,7 @@ export async function startRawConsumer(options: RawConsumerOptions): Promise<Raw
         ...(team !== undefined ? { headers: { [TEAM_HEADER]: team } } : {}),
       })),
     );
-    await producer.send(normalizedTopic, messages);
+    for (const send of splitSends(messages)) await producer.send(normalizedTopic, send);
   };
 
   const handler = async (messages: ConsumedMessage[]) => {
