@@ -318,6 +318,7 @@ function synthesizeRoot(
       coreDumped: false,
       durationNs: Math.max(0, root.endTs - startTs),
       // Ended before the first poll: its counters were never read.
+      countersUnknown: true,
       cpuUserNs: 0,
       cpuSysNs: 0,
       peakRssBytes: 0,

@@ -92,6 +92,8 @@ export const ProcessExit = event('process.exit', {
   exitCode: Type.Integer({ minimum: 0, maximum: 255 }),
   /** Set by the /proc fallback when the process was reaped before its status could be read. */
   exitCodeUnknown: Type.Optional(Type.Boolean()),
+  /** Set by the /proc fallback when the process ended before its first poll: counters are 0, not measured. */
+  countersUnknown: Type.Optional(Type.Boolean()),
   signal: Nullable(Type.Integer({ minimum: 1, maximum: 64 })),
   coreDumped: Type.Boolean(),
   durationNs: Type.Optional(Ns),
@@ -230,6 +232,7 @@ export const HostSample = event('host.sample', {
   memoryAvailableBytes: Bytes,
   diskUsedBytes: Type.Optional(Bytes),
   diskTotalBytes: Type.Optional(Bytes),
+  /** Cumulative bytes over all non-loopback interfaces since boot. */
   netRecvBytes: Type.Optional(Bytes),
   netSendBytes: Type.Optional(Bytes),
   pressure: Type.Optional(
