@@ -2,7 +2,7 @@
 // trace it wrote with the insights core, replayed slice by slice as it would run live, so a
 // test can say when each insight first appeared.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultToolRules } from '@tracer/attribution';
@@ -130,4 +130,21 @@ export function describe(insights: Insight[]): string {
     null,
     1,
   );
+}
+
+/** Resolves once a process runs with exactly this command line (machines under load start slowly). */
+export async function waitForProcess(needle: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0$/, '').split('\0').join(' ') === needle) return;
+      } catch {
+        // gone already
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no process running ${needle} after ${timeoutMs} ms`);
 }

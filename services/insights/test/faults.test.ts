@@ -12,7 +12,15 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Insight } from '@tracer/events';
 import type { InsightsOptions } from '../src/core/types.ts';
-import { describe, pidOf, replay, type TracedRun, traceRun, tracerRunUnavailable } from './fault-harness.ts';
+import {
+  describe,
+  pidOf,
+  replay,
+  type TracedRun,
+  traceRun,
+  tracerRunUnavailable,
+  waitForProcess,
+} from './fault-harness.ts';
 
 const unavailable = tracerRunUnavailable();
 const WITHIN_NS = 5e9;
@@ -80,10 +88,11 @@ test('a tool stalled reading a FIFO nobody writes: no_progress on the reader', o
   const fifo = join(work, 'stall.fifo');
   if (spawnSync('mkfifo', [fifo]).status !== 0) return t.skip('mkfifo failed');
   const options: InsightsOptions = { config: { defaults: { noProgress: { afterNs: 3 * S } } } };
-  // After 7 s a writer opens and closes the FIFO: cat sees EOF and exits 0 (no failure).
+  // 6 s after cat starts, a writer opens and closes the FIFO: cat sees EOF and exits 0 (no failure).
   const run = await traceRun(['sh', '-c', `cat ${fifo} > /dev/null`], {
     during: async () => {
-      await new Promise((r) => setTimeout(r, 7000));
+      await waitForProcess(`cat ${fifo}`);
+      await new Promise((r) => setTimeout(r, 6000));
       writeFileSync(fifo, '');
     },
   });
