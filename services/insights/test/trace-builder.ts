@@ -105,11 +105,14 @@ export function traceBuilder(start = T0) {
         peakRssBytes?: number;
         cpuS?: number;
         ioWaitS?: number;
+        /** The /proc fallback reaped it before reading its status. */
+        unknown?: boolean;
       } = {},
     ) {
       push({
         ...env(),
         type: 'process.exit',
+        ...(o.unknown ? { exitCodeUnknown: true } : {}),
         pid,
         upid: upid(pid),
         exitCode: o.code ?? 0,

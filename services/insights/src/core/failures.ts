@@ -17,7 +17,8 @@ import { failed } from './processes.ts';
 import type { DetectorContext, EngineState, InsightDraft, ProcessRecord } from './types.ts';
 
 function statusAsCode(p: ProcessRecord): number {
-  return p.exit!.signal ? 128 + p.exit!.signal : p.exit!.code;
+  if (!p.exit || p.exit.unknown) return p.oom ? 128 + 9 : -1;
+  return p.exit.signal ? 128 + p.exit.signal : p.exit.code;
 }
 
 function ownErrorLines(p: ProcessRecord): number {
@@ -35,11 +36,14 @@ export function findCulprit(state: EngineState, p: ProcessRecord): ProcessRecord
       .map((k) => state.processes.get(k))
       .filter(
         (c): c is ProcessRecord =>
-          c !== undefined && failed(c) && (cur.endTs === undefined || (c.endTs ?? 0) <= cur.endTs),
+          c !== undefined &&
+          // An OOM victim failed even when /proc sampling reaped it before its status was read.
+          (failed(c) || c.oom !== undefined) &&
+          (cur.endTs === undefined || (c.endTs ?? 0) <= cur.endTs),
       );
     if (kids.length === 0) break;
     // A reader that went away kills its writer with SIGPIPE: a consequence, not a cause.
-    const real = kids.filter((c) => c.exit!.signal !== SIGPIPE && c.exit!.code !== 128 + SIGPIPE);
+    const real = kids.filter((c) => c.exit?.signal !== SIGPIPE && c.exit?.code !== 128 + SIGPIPE);
     const pool = real.length ? real : kids;
     const byEnd = (a: ProcessRecord, b: ProcessRecord) => (b.endTs ?? 0) - (a.endTs ?? 0);
     const passedOn = cur.exit

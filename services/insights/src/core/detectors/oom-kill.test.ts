@@ -77,3 +77,20 @@ test('disabled per step: no insight', () => {
   });
   assert.ok(insights.every((i) => i.kind !== 'oom_kill'));
 });
+
+test('an OOM victim reaped before /proc sampling read its status is still the one insight', () => {
+  const t = traceBuilder();
+  t.at(0)
+    .exec(100, ['sh', '-c', 'tail /dev/zero'])
+    .at(0.1)
+    .exec(101, ['tail', '/dev/zero'], { ppid: 100 })
+    .at(1)
+    .oom(101, { limit: 64 * MiB, usage: 64 * MiB })
+    .exit(101, { unknown: true })
+    .exit(100, { code: 137 });
+  const insights = analyzeTrace(t.events);
+  assert.deepEqual(
+    insights.map((i) => [i.kind, i.pid]),
+    [['oom_kill', 101]],
+  );
+});
