@@ -339,3 +339,33 @@ steps:
   const { insights } = replay(run.events);
   assert.deepEqual(insights, [], describe(insights));
 });
+
+test('a command killed by timeout(1): time_limit on the command', opt, async (t) => {
+  const run = await traceRun(['timeout', '2', 'sleep', '30']);
+  const sleeper = pidOf(run.events, (a) => a[0] === 'sleep');
+  if (missedByProcSampling(t, run, sleeper)) return;
+  const { insights, firstSeenTs } = replay(run.events);
+  const i = only(insights, 'time_limit', sleeper);
+  assert.equal(i.category, 'time_limit');
+  const exit = run.events.find((e) => e.type === 'process.exit' && e.pid === sleeper)!;
+  seenWithin(firstSeenTs, i, exit.ts);
+});
+
+test('more busy processes than CPUs: cpu_oversubscription while they ran', opt, async (t) => {
+  const cpus = (await import('node:os')).availableParallelism();
+  const loops = cpus * 3;
+  const options: InsightsOptions = { config: { defaults: { cpuOversubscription: { minNs: 3 * S } } } };
+  const busy = 'end=$((SECONDS+8)); while [ $SECONDS -lt $end ]; do :; done';
+  const run = await traceRun(['bash', '-c', `for i in $(seq ${loops}); do bash -c '${busy}' & done; wait`]);
+  const samples = run.events.filter((e) => e.type === 'host.sample');
+  if (samples.length === 0) return t.skip('the agent sent no host samples');
+  const { insights } = replay(run.events, options);
+  assert.equal(insights.length, 1, describe(insights));
+  const i = insights[0]!;
+  assert.equal(i.kind, 'cpu_oversubscription');
+  const loopPids = new Set<number>();
+  for (const e of run.events)
+    if (e.type === 'process.exec' && e.argv[0] === 'bash' && e.argv[2] === busy) loopPids.add(e.pid);
+  assert.ok(i.pid !== undefined && loopPids.has(i.pid), describe(insights));
+  assert.ok((i.evidence.affectedProcesses as number) >= loops, describe(insights));
+});
