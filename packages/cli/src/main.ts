@@ -1,5 +1,7 @@
 // The tracer command line. Each command lives in commands/<name>.ts and registers itself here.
 import { Command } from 'commander';
+import { registerAgentCommands } from './commands/agent.ts';
+import { registerKeysCommands } from './commands/keys.ts';
 import { registerReportCommand } from './commands/report.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerStackCommands } from './commands/stack.ts';
@@ -15,5 +17,7 @@ registerTestCommand(program);
 registerRunCommand(program);
 registerTraceCommands(program);
 registerReportCommand(program);
+registerAgentCommands(program);
+registerKeysCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,7 +1,14 @@
 // @tracer/ingest: the HTTP gateway for agents and the raw consumer (DESIGN.md section 2).
 // Processes: src/gateway/main.ts and src/consumer/main.ts. The pure core is "./core".
 
-export { createApiKey, KeyStore, listApiKeys, REVOCATION_CHANNEL, revokeApiKey } from './adapters/postgres-keys.ts';
+export {
+  announceRevocation,
+  createApiKey,
+  KeyStore,
+  listApiKeys,
+  REVOCATION_CHANNEL,
+  revokeApiKey,
+} from './adapters/postgres-keys.ts';
 export {
   ConfigError,
   type ConsumerConfig,

@@ -3,7 +3,7 @@
 // use written for all keys at once every few seconds instead of once per request.
 import type { Pool } from '@tracer/db';
 import type { Logger } from '@tracer/log';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { hashSecret, type KeyIdentity, newApiKey, parseApiKey, type Scope, secretMatches } from '../core/api-key.ts';
 
 /** Redis channel on which `tracer keys revoke` announces revoked key ids. */
@@ -130,6 +130,21 @@ export async function revokeApiKey(
   if (rows.length === 0) return 'unknown';
   await redis?.publish(REVOCATION_CHANNEL, id);
   return rows[0]!.was_revoked ? 'already' : 'revoked';
+}
+
+/** Tells every gateway listening on Redis that a key is revoked (`tracer keys revoke`). */
+export async function announceRevocation(redisUrl: string, id: string): Promise<boolean> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    await redis.publish(REVOCATION_CHANNEL, id);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export type AuthResult =
