@@ -135,7 +135,14 @@ export function syntheticEvents(options: {
     const ts = base + i * 1000;
     out.push({ ...golden('process.exec'), ...env, seq: seq++, ts, pid, upid, ppid: 1 } as TelemetryEvent);
     for (let s = 0; s < (options.samples ?? 1); s++) {
-      out.push({ ...golden('process.sample'), ...env, seq: seq++, ts: ts + 100 + s, pid, upid } as TelemetryEvent);
+      out.push({
+        ...golden('process.sample'),
+        ...env,
+        seq: seq++,
+        ts: ts + 100 + (s + 1) * 1_000_000,
+        pid,
+        upid,
+      } as TelemetryEvent);
     }
     out.push({ ...golden('log.chunk'), ...env, seq: seq++, ts: ts + 200, pid, upid } as TelemetryEvent);
     out.push({ ...golden('file.open'), ...env, seq: seq++, ts: ts + 300, pid, upid } as TelemetryEvent);

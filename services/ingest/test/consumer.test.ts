@@ -1,0 +1,271 @@
+// The raw consumer against real Kafka and PostgreSQL: every table written, replays and
+// redeliveries written once, invalid events dead-lettered with their reason, normalized events
+// published, and a consumer killed mid-stream (SIGKILL, several times) ending with exactly the
+// rows the events make.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type ConsumedMessage, readDeadLetter, sendEventBatches } from '@tracer/bus';
+import { decodeBatch, encodeBatch, goldenEvents, type TelemetryEvent } from '@tracer/events';
+import type { RunningConsumer } from '../src/consumer/server.ts';
+import { TEAM_HEADER } from '../src/core/record-headers.ts';
+import {
+  eventually,
+  type IngestEnv,
+  ingestEnv,
+  runConsumer,
+  syntheticEvents,
+  uniqueName,
+  uniqueTenant,
+} from './helpers.ts';
+
+const consumerMain = fileURLToPath(new URL('../src/consumer/main.ts', import.meta.url));
+
+describe('raw consumer', () => {
+  let env: IngestEnv;
+  let consumer: RunningConsumer;
+
+  before(async () => {
+    env = await ingestEnv('consumer');
+    consumer = await runConsumer(env);
+  });
+  after(async () => {
+    await consumer?.close();
+    await env?.close();
+  });
+
+  const count = async (sql: string, params: unknown[] = []) => Number((await env.db.pool.query(sql, params)).rows[0].n);
+  const written = (tenant: string) =>
+    count('SELECT coalesce(sum(events_written), 0) AS n FROM ingest_agents WHERE tenant_id = $1', [tenant]);
+
+  test('every stored kind lands in its table; the rest goes on to the normalized topic', async () => {
+    const tenant = uniqueTenant('kinds');
+    const events = goldenEvents.map((e, i) => ({
+      ...e,
+      tenant,
+      host: 'kinds-host',
+      agentId: 'a1',
+      seq: i,
+      ts: Date.now() * 1e6 + i,
+    }));
+    const producer = await env.bus.producer();
+    await producer.send(env.rawTopic, [
+      {
+        key: `${tenant}/kinds-host`,
+        value: encodeBatch(events),
+        headers: { [TEAM_HEADER]: '3f0c1c1e-7f4e-4a57-9a43-5b0b6a1c2d3e' },
+      },
+    ]);
+    await eventually('all events written', async () => (await written(tenant)) === events.length || undefined);
+    const tables = [
+      'processes',
+      'process_samples',
+      'host_info',
+      'host_samples',
+      'process_logs',
+      'file_opens',
+      'oom_kills',
+      'host_boots',
+    ];
+    for (const table of tables)
+      assert.equal(await count(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = $1`, [tenant]), 1, table);
+    const proc = (await env.db.pool.query('SELECT * FROM processes WHERE tenant_id = $1', [tenant])).rows[0];
+    assert.deepEqual(
+      [proc.exe, proc.exit_code, proc.signal, Number(proc.exec_seq), Number(proc.exit_seq)],
+      ['/usr/bin/bwa', 0, 9, 3, 9],
+    );
+    const agent = (await env.db.pool.query('SELECT * FROM ingest_agents WHERE tenant_id = $1', [tenant])).rows[0];
+    assert.deepEqual(
+      [agent.team_id, Number(agent.max_seq), agent.mode, Number(agent.dropped_kernel)],
+      ['3f0c1c1e-7f4e-4a57-9a43-5b0b6a1c2d3e', events.length - 1, 'bpf', 0],
+    );
+
+    // The normalized topic carries each fresh event once, with the team.
+    const seen: TelemetryEvent[] = [];
+    const group = uniqueName('normalized-reader');
+    const reader = await env.bus.consume({
+      groupId: group,
+      topics: [env.normalizedTopic],
+      handler: async (messages: ConsumedMessage[]) => {
+        for (const m of messages) {
+          for (const r of decodeBatch(m.value!)) {
+            const e = (r as { value: TelemetryEvent }).value;
+            if (e.tenant === tenant) {
+              seen.push(e);
+              assert.equal(m.headers[TEAM_HEADER]?.toString(), '3f0c1c1e-7f4e-4a57-9a43-5b0b6a1c2d3e');
+            }
+          }
+        }
+      },
+    });
+    await eventually('normalized events', () => seen.length === events.length || undefined);
+    await reader.stop();
+    assert.deepEqual(
+      seen.map((e) => e.seq),
+      events.map((e) => e.seq),
+    );
+  });
+
+  test('a record delivered again, to another group or after a crash, is written once', async () => {
+    const tenant = uniqueTenant('replay');
+    const events = syntheticEvents({ tenant, host: 'replay-host', agentId: 'a1', processes: 50, samples: 3 });
+    const producer = await env.bus.producer();
+    await sendEventBatches(producer, env.rawTopic, events, 100);
+    await eventually('first delivery', async () => (await written(tenant)) === events.length || undefined);
+    // The same records again (an agent that resent after a lost acknowledgement)...
+    await sendEventBatches(producer, env.rawTopic, events, 70);
+    // ...and the whole topic once more through a second consumer group on the same database,
+    // which is what a crash between the database commit and the offset commit looks like.
+    const second = await runConsumer(env, { groupId: uniqueName('second-group') });
+    try {
+      await eventually('replays skipped', async () => {
+        const n = await count('SELECT duplicates_skipped AS n FROM ingest_agents WHERE tenant_id = $1', [tenant]);
+        return n >= events.length * 2 || undefined;
+      });
+    } finally {
+      await second.close();
+    }
+    assert.equal(await written(tenant), events.length);
+    assert.equal(await count('SELECT count(*) AS n FROM processes WHERE tenant_id = $1', [tenant]), 50);
+    assert.equal(await count('SELECT count(*) AS n FROM process_samples WHERE tenant_id = $1', [tenant]), 150);
+    assert.equal(await count('SELECT count(*) AS n FROM process_logs WHERE tenant_id = $1', [tenant]), 50);
+    assert.equal(await count('SELECT seq_gap_events AS n FROM ingest_agents WHERE tenant_id = $1', [tenant]), 0);
+  });
+
+  test('two agents of one host reporting the same sample: the second is dropped, nothing stalls', async () => {
+    const tenant = uniqueTenant('twin');
+    const one = syntheticEvents({
+      tenant,
+      host: 'twin-host',
+      agentId: 'a1',
+      processes: 3,
+      baseTs: 1_763_784_000_000_000_000,
+    });
+    const two = one.map((e) => ({ ...e, agentId: 'a2' }));
+    const producer = await env.bus.producer();
+    await sendEventBatches(producer, env.rawTopic, one);
+    await eventually('first agent', async () => (await written(tenant)) === one.length || undefined);
+    await sendEventBatches(producer, env.rawTopic, two);
+    await eventually('second agent', async () => (await written(tenant)) === one.length * 2 || undefined);
+    assert.equal(await count('SELECT count(*) AS n FROM process_samples WHERE tenant_id = $1', [tenant]), 3);
+    assert.equal(await count('SELECT count(*) AS n FROM process_logs WHERE tenant_id = $1', [tenant]), 6);
+  });
+
+  test('invalid events go to the dead-letter topic with their reason; valid neighbours are written', async () => {
+    const tenant = uniqueTenant('dlq');
+    const events = syntheticEvents({ tenant, host: 'dlq-host', agentId: 'a1', processes: 2 }) as unknown as Record<
+      string,
+      unknown
+    >[];
+    events[1]!.rssBytes = -1;
+    const producer = await env.bus.producer();
+    await producer.send(env.rawTopic, [
+      { key: `${tenant}/dlq-host`, value: encodeBatch(events) },
+      { key: `${tenant}/dlq-host`, value: Buffer.from('not a batch') },
+    ]);
+    const letters: { reason: string; value: string }[] = [];
+    const reader = await env.bus.consume({
+      groupId: uniqueName('dlq-reader'),
+      topics: [`${env.rawTopic}.dlq`],
+      handler: async (messages) => {
+        for (const m of messages) {
+          const info = readDeadLetter(m);
+          if (info && m.key?.toString() === `${tenant}/dlq-host`)
+            letters.push({ reason: info.reason, value: m.value!.toString() });
+        }
+      },
+    });
+    try {
+      await eventually('dead letters', () => letters.length === 2 || undefined);
+    } finally {
+      await reader.stop();
+    }
+    assert.match(letters[0]!.reason, /^event 1: process\.sample: \/rssBytes/);
+    assert.equal(JSON.parse(letters[0]!.value).seq, 1);
+    assert.match(letters[1]!.reason, /unknown batch format/);
+    await eventually('valid events', async () => (await written(tenant)) === events.length - 1 || undefined);
+    assert.equal(await count('SELECT count(*) AS n FROM process_samples WHERE tenant_id = $1', [tenant]), 1);
+  });
+
+  test('a consumer killed mid-stream and restarted ends with every row exactly once', {
+    timeout: 240_000,
+  }, async () => {
+    const tenant = uniqueTenant('crash');
+    const group = uniqueName('crash-group');
+    const agents = Array.from({ length: 4 }, (_, a) =>
+      syntheticEvents({
+        tenant,
+        host: `crash-host-${a}`,
+        agentId: `agent-${a}`,
+        processes: 2500,
+        samples: 4,
+        startPid: 100_000,
+      }),
+    );
+    const total = agents.reduce((n, a) => n + a.length, 0); // 4 x 2,500 x 8 = 80,000
+    const producer = await env.bus.producer();
+    const start = () =>
+      spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', consumerMain], {
+        env: {
+          ...env.env,
+          TRACER_INGEST_CONSUMER_GROUP: group,
+          TRACER_INGEST_CONSUMER_FETCH_BYTES: '262144',
+          TRACER_LOG_LEVEL: 'error',
+        },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+    let child: ChildProcess = start();
+    const producing = (async () => {
+      for (let i = 0; i < 2500 * 8; i += 2000) {
+        for (const a of agents) await sendEventBatches(producer, env.rawTopic, a.slice(i, i + 2000), 250);
+      }
+    })();
+    // Kill it three times while rows are arriving, each time at a different point.
+    const atKill: number[] = [];
+    for (const fraction of [0.15, 0.4, 0.7]) {
+      await eventually(
+        `${fraction * 100}% written`,
+        async () => (await written(tenant)) >= total * fraction || undefined,
+        120_000,
+      );
+      child.kill('SIGKILL');
+      atKill.push(await written(tenant));
+      await once(child, 'exit');
+      child = start();
+    }
+    await producing;
+    try {
+      await eventually('every event written', async () => (await written(tenant)) === total || undefined, 120_000);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    assert.equal(await count('SELECT count(*) AS n FROM processes WHERE tenant_id = $1', [tenant]), 4 * 2500);
+    assert.equal(await count('SELECT count(*) AS n FROM process_samples WHERE tenant_id = $1', [tenant]), 4 * 2500 * 4);
+    assert.equal(await count('SELECT count(*) AS n FROM process_logs WHERE tenant_id = $1', [tenant]), 4 * 2500);
+    assert.equal(await count('SELECT count(*) AS n FROM file_opens WHERE tenant_id = $1', [tenant]), 4 * 2500);
+    assert.equal(
+      await count(
+        'SELECT count(*) AS n FROM processes WHERE tenant_id = $1 AND exit_seq IS NOT NULL AND exec_seq IS NOT NULL',
+        [tenant],
+      ),
+      4 * 2500,
+    );
+    assert.ok(
+      atKill.some((n) => n < total),
+      `killed mid-stream: ${atKill.join(', ')} of ${total}`,
+    );
+    const agentsRows = (await env.db.pool.query('SELECT * FROM ingest_agents WHERE tenant_id = $1', [tenant])).rows;
+    for (const a of agentsRows) {
+      assert.equal(Number(a.max_seq), 2500 * 8 - 1);
+      assert.equal(Number(a.events_written), 2500 * 8);
+      assert.equal(Number(a.seq_gap_events), 0);
+    }
+    const skipped = agentsRows.reduce((n, a) => n + Number(a.duplicates_skipped), 0);
+    process.stderr.write(
+      `# killed at ${atKill.join(', ')} of ${total} events written; ${skipped} redelivered events skipped\n`,
+    );
+  });
+});
