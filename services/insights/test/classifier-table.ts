@@ -1,8 +1,9 @@
 // Prints the classifier's per-category results on fixtures/logs, and every miss with what
-// came out instead: node test/classifier-table.ts [--holdout]
+// came out instead: node test/classifier-table.ts [--holdout|--holdout2]
 import { loadCases, passTable, runCase } from './classifier-fixtures.ts';
 
-const results = loadCases(process.argv[2] === '--holdout' ? 'holdout.json' : 'manifest.json').map(runCase);
+const set = { '--holdout': 'holdout.json', '--holdout2': 'holdout2.json' }[process.argv[2] ?? ''] ?? 'manifest.json';
+const results = loadCases(set).map(runCase);
 console.log(passTable(results));
 for (const r of results.filter((x) => !x.categoryOk || !x.linesOk)) {
   console.log(

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { rootCauseCategories } from '@tracer/events';
 import { loadCases, passTable, runCase } from './classifier-fixtures.ts';
 
-const cases = [...loadCases('manifest.json'), ...loadCases('holdout.json')];
+const cases = [...loadCases('manifest.json'), ...loadCases('holdout.json'), ...loadCases('holdout2.json')];
 
 test('every category has several fixture cases', () => {
   for (const c of rootCauseCategories) assert.ok(cases.filter((x) => x.category === c).length >= 3, c);

@@ -43,7 +43,7 @@ export const logPatterns: LogPattern[] = [
   e('go.oom', /fatal error: runtime: out of memory/, 'oom', 0.9),
   e(
     'slurm.oom',
-    /Detected \d+ oom[_-]kill event|task \d+: Out Of Memory|oom-kill event\(s\)|Exceeded job memory limit/i,
+    /Detected \d+ oom[_-]kill event|task \d+: Out Of Memory|oom-kill event\(s\)|Exceeded (?:job|step) memory limit/i,
     'oom',
     0.9,
   ),
@@ -128,7 +128,12 @@ export const logPatterns: LogPattern[] = [
   ),
   e('perm.eperm', /Operation not permitted|\bEPERM\b/, 'permission', 0.75),
   e('perm.rofs', /Read-only file system|\bEROFS\b|\[Errno 30\]/, 'permission', 0.9),
-  e('s3.denied', /\(AccessDenied\)|Access Denied|\(403\)|Forbidden|InvalidAccessKeyId|ExpiredToken/, 'permission', 0.8),
+  e(
+    's3.denied',
+    /\(AccessDenied\)|Access Denied|\(403\)|Forbidden|InvalidAccessKeyId|ExpiredToken|NoCredentialsError|Unable to locate credentials/,
+    'permission',
+    0.8,
+  ),
 
   // --- causes: network -------------------------------------------------------------------
   e(
@@ -146,7 +151,7 @@ export const logPatterns: LogPattern[] = [
   e('net.sra', /network system module|timeout exhausted while reading/, 'network', 0.8),
   e(
     'net.dns',
-    /Could not resolve host|Temporary failure in name resolution|Name or service not known|unable to resolve host address|UnknownHostException|getaddrinfo (?:ENOTFOUND|EAI_AGAIN)|nodename nor servname provided/,
+    /Could not resolve host|Temporary failure in name resolution|Name or service not known|unable to resolve host address|UnknownHostException|getaddrinfo (?:ENOTFOUND|EAI_AGAIN)|nodename nor servname provided|no such host/,
     'network',
     0.9,
   ),
@@ -185,7 +190,7 @@ export const logPatterns: LogPattern[] = [
   ),
   e(
     'hts.format',
-    /\[E::(?:sam_parse1|fai_build_core|bam_hdr_read|sam_hdr_read|hts_hopen|vcf_parse\w*|bcf_hdr_read|fastq\w*)\]|\[bam_header_read\] invalid BAM binary header|invalid BAM binary header|fail to read the header|failed to read header/,
+    /\[E::(?:sam_parse1|fai_build_core|bam_hdr_read|sam_hdr_read|hts_hopen|vcf_parse\w*|bcf_hdr_read|bcf_hdr_parse\w*|hts_idx_push|fastq\w*)\]|Unsorted positions|[Cc]ould not parse the header|\[bam_header_read\] invalid BAM binary header|invalid BAM binary header|fail to read the header|failed to read header/,
     'corrupt_input',
     0.8,
   ),
@@ -244,7 +249,7 @@ export const logPatterns: LogPattern[] = [
   ),
   e(
     'hts.open',
-    /\[E::hts_open_format\] Failed to open file|fail to open file|Failed to open file|Could not open|could not open|cannot open|Can't open|Unable to open|fail to locate the index files|failed to open|Couldn't open/i,
+    /\[E::hts_open_format\] Failed to open file|fail to open file|Failed to open file|Could not open|could not open|cannot open|Can't open|Unable to open|fail to locate the index files|failed to open|Couldn't open|Error opening|No alias or index file found|does not contain necessary file/i,
     'missing_input',
     0.6,
   ),
@@ -349,7 +354,7 @@ export const logPatterns: LogPattern[] = [
   ),
   e(
     'cli.error',
-    /^[\w./-]+(?: [\w-]+)?: (?:error|fatal|ERROR|FATAL)\b|^\w[\w.-]* error: |\berr: |^Fatal error\b|^Error occ?urr?ed\b|\bFATAL ERROR\b|compilation aborted|^(?:error|fatal|Error|Fatal)(?:\[\w+\])?: |^\S+: (?:cannot|can't|failed to) /,
+    /^[\w./-]+(?: [\w-]+)?: (?:error|fatal|ERROR|FATAL)\b|^\w[\w.-]* error: |\berr: |^Fatal error\b|^Error occ?urr?ed\b|\bFATAL ERROR\b|compilation aborted|^(?:error|fatal|Error|Fatal)(?:\[\w+\])?: |^[\w./-]+(?: [\w-]+)?: (?:cannot|can't|failed to) |^\S+ (?:Database|Runtime|Internal|Fatal|Parse|IO|I\/O) [Ee]rror: /,
   ),
   e(
     'generic.failed',
