@@ -42,3 +42,16 @@ test('output counts as progress, and sleep is never stalled', () => {
     t.at(s).sample(101, { cpuS: 0.01 }).sample(102, {}).log(101, `waiting ${s}\n`, 'stdout');
   assert.deepEqual(analyzeTrace(t.events, { config }), []);
 });
+
+test('the reader of a pipe whose writer is busy is waiting, not stalled', () => {
+  const t = traceBuilder();
+  t.at(0)
+    .exec(100, ['sh', '-c', 'bwa mem ref.fa r.fq | samtools sort -o out.bam'])
+    .exec(101, ['bwa', 'mem', 'ref.fa', 'r.fq'], { ppid: 100 })
+    .exec(102, ['samtools', 'sort', '-o', 'out.bam'], { ppid: 100 });
+  for (let s = 1; s <= 30; s++)
+    t.at(s)
+      .sample(101, { cpuS: s * 0.95 })
+      .sample(102, { cpuS: 0.01 });
+  assert.deepEqual(analyzeTrace(t.events, { config }), []);
+});

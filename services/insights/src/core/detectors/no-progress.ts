@@ -1,7 +1,8 @@
 // No forward progress: alive, no CPU, no I/O and no output for N seconds. Judged on what
 // was observed (the last sample), not on the clock, so a late batch cannot fake a stall. A
 // process waiting on live children is not stalled (the children are), and one waiting on
-// the network is reported as network_wait instead.
+// the network is reported as network_wait instead. Nor is one whose siblings work: in
+// `bwa mem | samtools sort` the reader idles for minutes between the writer's batches.
 import { hasLiveChildren, isAlive } from '../processes.ts';
 import type { DetectorContext, ProcessRecord } from '../types.ts';
 import { formatDuration, who } from './format.ts';
@@ -28,6 +29,7 @@ export function detectNoProgress(ctx: DetectorContext, p: ProcessRecord): void {
   if (p.lastNetTs !== undefined && p.settings.networkWait.enabled) return;
   const stalledNs = p.lastSampleTs - p.lastProgressTs;
   if (stalledNs < s.afterNs) return;
+  if (siblingsProgressedSince(ctx, p, p.lastSampleTs - s.afterNs)) return;
   ctx.upsert(id, p, {
     kind: 'no_progress',
     severity: 'warning',
@@ -43,4 +45,18 @@ export function detectNoProgress(ctx: DetectorContext, p: ProcessRecord): void {
       lastOutputTs: p.lastOutputTs ?? null,
     },
   });
+}
+
+/** Whether a live sibling (or one of its descendants) made progress after `sinceTs`. */
+function siblingsProgressedSince(ctx: DetectorContext, p: ProcessRecord, sinceTs: number): boolean {
+  const parent = p.parentKey ? ctx.state.processes.get(p.parentKey) : undefined;
+  if (!parent) return false;
+  const queue = parent.children.filter((k) => k !== p.key);
+  for (let n = 0; queue.length && n < 256; n++) {
+    const q = ctx.state.processes.get(queue.shift()!);
+    if (!q || !isAlive(q)) continue;
+    if (q.lastProgressTs > sinceTs) return true;
+    queue.push(...q.children);
+  }
+  return false;
 }
