@@ -95,6 +95,8 @@ struct tr_exit {
 	__u64 maxrss_pages;	/* signal->maxrss: the kernel's RSS high-water mark */
 	__u64 rchar;
 	__u64 wchar;
+	__u64 syscr;		/* read- and write-family calls */
+	__u64 syscw;
 	__u64 read_bytes;
 	__u64 write_bytes;
 	__u64 cancelled_write_bytes;
@@ -164,7 +166,7 @@ struct tr_log {
 	char data[TR_LOG_CHUNK];
 };
 
-/* Syscall classes, for the time a process spends in each (syscalls.bpf.c). */
+/* Syscall classes, for the time a process spends asleep in each (syscalls.bpf.c). */
 enum tr_sc_class {
 	TR_SC_OTHER = 0,
 	TR_SC_FILE = 1,		/* file I/O and metadata: read, write, open, stat, ... */
@@ -185,8 +187,8 @@ struct tr_counters {
 	__u64 log_dropped[2];
 	__u64 log_skipped;	/* stdout/stderr bytes the capture policy left out */
 	__u64 errors_suppressed;	/* distinct syscall failures over the rate */
-	__u64 sc_count[TR_SC_CLASSES];	/* syscalls completed, by enum tr_sc_class */
-	__u64 sc_ns[TR_SC_CLASSES];	/* time inside them (all threads; blocked time included) */
+	__u64 sc_count[TR_SC_CLASSES];	/* sleeps inside syscalls, by enum tr_sc_class */
+	__u64 sc_ns[TR_SC_CLASSES];	/* time asleep in them (summed over threads) */
 };
 
 /* Syscall descriptors (the addon fills sc_desc[nr] before load, from its arch's numbers):

@@ -338,6 +338,8 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 	e->maxrss_pages = BPF_CORE_READ(sig, maxrss);
 	e->rchar = BPF_CORE_READ(sig, ioac.rchar);
 	e->wchar = BPF_CORE_READ(sig, ioac.wchar);
+	e->syscr = BPF_CORE_READ(sig, ioac.syscr);
+	e->syscw = BPF_CORE_READ(sig, ioac.syscw);
 	e->read_bytes = BPF_CORE_READ(sig, ioac.read_bytes);
 	e->write_bytes = BPF_CORE_READ(sig, ioac.write_bytes);
 	e->cancelled_write_bytes = BPF_CORE_READ(sig, ioac.cancelled_write_bytes);
@@ -355,6 +357,8 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 		e->stime_ns += BPF_CORE_READ(t, stime);
 		e->rchar += BPF_CORE_READ(t, ioac.rchar);
 		e->wchar += BPF_CORE_READ(t, ioac.wchar);
+		e->syscr += BPF_CORE_READ(t, ioac.syscr);
+		e->syscw += BPF_CORE_READ(t, ioac.syscw);
 		e->read_bytes += BPF_CORE_READ(t, ioac.read_bytes);
 		e->write_bytes += BPF_CORE_READ(t, ioac.write_bytes);
 		e->cancelled_write_bytes += BPF_CORE_READ(t, ioac.cancelled_write_bytes);

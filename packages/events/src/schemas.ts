@@ -2,6 +2,7 @@
 // TypeScript type, the runtime validator and the JSON Schema (fastify, OpenAPI) all derive.
 // A breaking change is a new version (telemetry.raw.v2), never an edit in place.
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { Insight as InsightFields } from './insights.ts';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Bytes = Type.Integer({ minimum: 0, description: 'bytes' });
@@ -38,9 +39,15 @@ const Pressure = Type.Object({
   full10: Type.Optional(Type.Number({ minimum: 0 })),
 });
 
-/** Syscalls a process completed and the time it spent inside them (blocked time included,
- * summed over threads), by class: enough to say "80% of its time in fsync". */
-const SyscallClassTime = Type.Object({ count: Type.Integer({ minimum: 0 }), ns: Ns });
+/** How often and how long a process's threads slept (blocked) inside syscalls, by class,
+ * summed over threads: enough to say "blocked in fsync 80% of the time". Time on CPU in
+ * the kernel is cpuSysNs; calls that never blocked are not counted. */
+const SyscallClassTime = Type.Object({
+  /** Times a thread went to sleep inside a call of this class. */
+  count: Type.Integer({ minimum: 0 }),
+  /** Time asleep there. */
+  ns: Ns,
+});
 export const SyscallClasses = Type.Object({
   file: Type.Optional(SyscallClassTime),
   net: Type.Optional(SyscallClassTime),
@@ -254,6 +261,9 @@ export const AgentStats = event('agent.stats', {
   spooled: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 
+/** An insight (packages/events/src/insights.ts) as it is appended to a trace or published. */
+export const InsightEvent = event('insight', InsightFields.properties);
+
 /** Every event kind, by its `type`. */
 export const eventSchemas = {
   'trace.start': TraceStart,
@@ -270,6 +280,7 @@ export const eventSchemas = {
   'host.info': HostInfo,
   'host.sample': HostSample,
   'agent.stats': AgentStats,
+  insight: InsightEvent,
 } as const;
 
 export type EventType = keyof typeof eventSchemas;

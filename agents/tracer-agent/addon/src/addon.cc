@@ -74,6 +74,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
       for (uint32_t i = 0; i < 2 && i < a.Length(); i++) cfg.capture_targets[i] = a.Get(i).As<Napi::Number>().Uint32Value();
     }
     if (o.Has("timeSyscalls")) cfg.time_syscalls = o.Get("timeSyscalls").ToBoolean();
+    if (o.Has("errorProbes")) cfg.error_probes = o.Get("errorProbes").ToBoolean();
     cfg.error_rate_per_sec = u32("errorRatePerSec", cfg.error_rate_per_sec);
     cfg.error_burst = u32("errorBurst", cfg.error_burst);
     cfg.error_report_ns = static_cast<uint64_t>(u32("errorReportMs", static_cast<uint32_t>(cfg.error_report_ns / 1000000))) * 1000000;

@@ -265,13 +265,28 @@ bool Loader::Load(const LoaderConfig& cfg, LoadFailure* failure) {
                                s->rodata->err_rate_per_sec = cfg.error_rate_per_sec;
                                s->rodata->err_burst = cfg.error_burst;
                                s->rodata->err_report_ns = cfg.error_report_ns;
-                               if (!cfg.time_syscalls) bpf_program__set_autoload(s->progs.sc_enter, false);
+                               if (!cfg.time_syscalls) bpf_program__set_autoload(s->progs.sc_switch, false);
                                bool has_group_dead = TracepointArgs(vmlinux, "sched_process_exit") >= 2;
                                bpf_program__set_autoload(has_group_dead ? s->progs.sc_thread_exit_live : s->progs.sc_thread_exit,
                                                          false);
                              },
                              false, &objects_, &unavailable_, &f));
-  if (optional_loaded("syscalls")) objects_.back()->track_epoch = &static_cast<syscalls_bpf*>(objects_.back()->skel)->bss->track_epoch;
+  if (optional_loaded("syscalls")) {
+    Object* o = objects_.back();
+    auto* skel = static_cast<syscalls_bpf*>(o->skel);
+    o->track_epoch = &skel->bss->track_epoch;
+    // sc_fail is attached to sys_exit_openat by its section; the other reported calls here.
+    std::string missing;
+    for (const auto& sc : ReportedSyscalls(cfg.error_probes)) {
+      if (sc.exit_tracepoint == "sys_exit_openat") continue;
+      errno = 0;
+      struct bpf_link* link = bpf_program__attach_tracepoint(skel->progs.sc_fail, "syscalls", sc.exit_tracepoint.c_str());
+      if (link) o->links.push_back(link);
+      else missing += (missing.empty() ? "" : " ") + sc.name;
+    }
+    if (!missing.empty())
+      unavailable_.push_back({"syscalls:sc_fail", "attach", ENOENT, "no exit tracepoint for: " + missing});
+  }
   if (!disabled("cgroups"))
     optional("cgroups", LoadObject<cgroups_bpf>(
                             "cgroups", ctx, [&](cgroups_bpf* s, bool) { s->rodata->cgroup_v1_memory = cfg.cgroup_v1_memory; },

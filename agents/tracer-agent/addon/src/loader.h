@@ -19,7 +19,8 @@ struct LoaderConfig {
   uint32_t log_bytes_per_sec = 65536;
   // Per stream (stdout, stderr): bit (1 << tr_log_target) = capture writes to that target.
   uint32_t capture_targets[2] = {(1u << 1) | (1u << 2) | (1u << 12), (1u << 1) | (1u << 2) | (1u << 3) | (1u << 8) | (1u << 12)};
-  bool time_syscalls = true;        // syscall counts and time by class
+  bool time_syscalls = true;        // sleeps inside syscalls, by class
+  bool error_probes = false;        // also failures of stat, access, readlink, getdents
   uint32_t error_rate_per_sec = 32;  // new failed-call records per process
   uint32_t error_burst = 256;
   uint64_t error_report_ns = 1000000000ull;

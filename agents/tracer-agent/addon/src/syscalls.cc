@@ -1,15 +1,21 @@
 // Generated once from a table (class, object argument, flags per call); edit in place.
-// R: failures reported; EAGAIN counts only where it means a limit (fork, mmap, mlock).
+// TR_SC_REPORT: failures reported; EAGAIN counts only where it means a limit (fork, mmap,
+// mlock). kProbe: calls whose failures are mostly existence checks (stat, access, readlink)
+// and that metadata-heavy tools make by the million: hooked only when asked for.
 #include "syscalls.h"
 
 #include <linux/types.h>
 #include <sys/syscall.h>
+
+#include <utility>
 
 extern "C" {
 #include "events.h"
 }
 
 namespace {
+
+constexpr uint16_t kProbe = 0x8000;  // addon-only flag, masked out of the descriptor
 
 struct Syscall {
   long nr;
@@ -75,43 +81,43 @@ const Syscall kSyscalls[] = {
     {__NR_close_range, "close_range", TR_SC_FILE, TR_ARG_NONE, 0},
 #endif
 #ifdef __NR_stat
-    {__NR_stat, "stat", TR_SC_FILE, TR_ARG_PATH0, TR_SC_REPORT},
+    {__NR_stat, "stat", TR_SC_FILE, TR_ARG_PATH0, TR_SC_REPORT | kProbe},
 #endif
 #ifdef __NR_lstat
-    {__NR_lstat, "lstat", TR_SC_FILE, TR_ARG_PATH0, TR_SC_REPORT},
+    {__NR_lstat, "lstat", TR_SC_FILE, TR_ARG_PATH0, TR_SC_REPORT | kProbe},
 #endif
 #ifdef __NR_fstat
     {__NR_fstat, "fstat", TR_SC_FILE, TR_ARG_NONE, 0},
 #endif
 #ifdef __NR_newfstatat
-    {__NR_newfstatat, "newfstatat", TR_SC_FILE, TR_ARG_AT1, TR_SC_REPORT},
+    {__NR_newfstatat, "newfstatat", TR_SC_FILE, TR_ARG_AT1, TR_SC_REPORT | kProbe},
 #endif
 #ifdef __NR_statx
-    {__NR_statx, "statx", TR_SC_FILE, TR_ARG_AT1, TR_SC_REPORT},
+    {__NR_statx, "statx", TR_SC_FILE, TR_ARG_AT1, TR_SC_REPORT | kProbe},
 #endif
 #ifdef __NR_access
-    {__NR_access, "access", TR_SC_FILE, TR_ARG_PATH0, TR_SC_REPORT},
+    {__NR_access, "access", TR_SC_FILE, TR_ARG_PATH0, TR_SC_REPORT | kProbe},
 #endif
 #ifdef __NR_faccessat
-    {__NR_faccessat, "faccessat", TR_SC_FILE, TR_ARG_AT1, TR_SC_REPORT},
+    {__NR_faccessat, "faccessat", TR_SC_FILE, TR_ARG_AT1, TR_SC_REPORT | kProbe},
 #endif
 #ifdef __NR_faccessat2
-    {__NR_faccessat2, "faccessat2", TR_SC_FILE, TR_ARG_AT1, TR_SC_REPORT},
+    {__NR_faccessat2, "faccessat2", TR_SC_FILE, TR_ARG_AT1, TR_SC_REPORT | kProbe},
 #endif
 #ifdef __NR_lseek
     {__NR_lseek, "lseek", TR_SC_FILE, TR_ARG_NONE, 0},
 #endif
 #ifdef __NR_getdents64
-    {__NR_getdents64, "getdents64", TR_SC_FILE, TR_ARG_FD0, TR_SC_REPORT},
+    {__NR_getdents64, "getdents64", TR_SC_FILE, TR_ARG_FD0, TR_SC_REPORT | kProbe},
 #endif
 #ifdef __NR_getdents
-    {__NR_getdents, "getdents", TR_SC_FILE, TR_ARG_FD0, TR_SC_REPORT},
+    {__NR_getdents, "getdents", TR_SC_FILE, TR_ARG_FD0, TR_SC_REPORT | kProbe},
 #endif
 #ifdef __NR_readlink
-    {__NR_readlink, "readlink", TR_SC_FILE, TR_ARG_PATH0, TR_SC_REPORT},
+    {__NR_readlink, "readlink", TR_SC_FILE, TR_ARG_PATH0, TR_SC_REPORT | kProbe},
 #endif
 #ifdef __NR_readlinkat
-    {__NR_readlinkat, "readlinkat", TR_SC_FILE, TR_ARG_AT1, TR_SC_REPORT},
+    {__NR_readlinkat, "readlinkat", TR_SC_FILE, TR_ARG_AT1, TR_SC_REPORT | kProbe},
 #endif
 #ifdef __NR_mkdir
     {__NR_mkdir, "mkdir", TR_SC_FILE, TR_ARG_PATH0, TR_SC_REPORT},
@@ -603,7 +609,22 @@ const Syscall* Find(uint32_t nr) {
 uint16_t SyscallDescriptor(uint32_t nr) {
   const Syscall* s = Find(nr);
   if (!s) return TR_SC_OTHER;
-  return static_cast<uint16_t>(s->cls | (s->arg << TR_SC_ARG_SHIFT) | s->flags);
+  return static_cast<uint16_t>((s->cls | (s->arg << TR_SC_ARG_SHIFT) | s->flags) & ~kProbe);
+}
+
+std::vector<ReportedSyscall> ReportedSyscalls(bool probes) {
+  // Where the exit tracepoint's name is not the call's (x86_64 names of the old stat ABI).
+  static const std::pair<const char*, const char*> kTracepoint[] = {
+      {"stat", "newstat"}, {"lstat", "newlstat"}, {"sendfile", "sendfile64"}, {"umount2", "umount"}};
+  std::vector<ReportedSyscall> out;
+  for (const auto& s : kSyscalls) {
+    if (!(s.flags & TR_SC_REPORT) || ((s.flags & kProbe) && !probes)) continue;
+    std::string tp = s.name;
+    for (const auto& [name, event] : kTracepoint)
+      if (tp == name) tp = event;
+    out.push_back({static_cast<uint32_t>(s.nr), s.name, "sys_exit_" + tp});
+  }
+  return out;
 }
 
 std::string SyscallName(uint32_t nr) {

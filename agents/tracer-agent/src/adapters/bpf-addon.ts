@@ -45,6 +45,9 @@ export type RawRecord =
       maxrssPages: number;
       rchar: number;
       wchar: number;
+      /** read- and write-family calls (ioac syscr/syscw): the file class's count. */
+      syscr: number;
+      syscw: number;
       readBytes: number;
       writeBytes: number;
       cancelledWriteBytes: number;
@@ -125,7 +128,8 @@ export type RawRecord =
       path: string;
     });
 
-/** Syscalls completed and the time inside them, by class (classes with none are absent). */
+/** Sleeps inside syscalls, by class: how many and how long in total (over all threads);
+ * classes with none are absent. */
 export type SyscallClasses = Partial<
   Record<'other' | 'file' | 'net' | 'memory' | 'process' | 'sync' | 'wait', { count: number; ns: number }>
 >;
@@ -150,8 +154,11 @@ export interface TracerOptions {
   logBytesPerSec?: number;
   /** [stdout, stderr]: OR of LOG_TARGET_BITS, what each stream is captured into. */
   captureTargets?: [number, number];
-  /** Count and time syscalls by class (default true). */
+  /** Sleeps inside syscalls by class: count and time (default true). */
   timeSyscalls?: boolean;
+  /** Also report failures of stat, access, readlink and getdents (existence checks, hot in
+   * metadata-heavy tools; default false). */
+  errorProbes?: boolean;
   /** New failed-syscall records per process per second, and back to back. */
   errorRatePerSec?: number;
   errorBurst?: number;

@@ -46,8 +46,11 @@ export interface BpfSourceOptions extends SourceOptions {
   disabled?: string[];
   /** What stdout and stderr are captured into (default OUTPUT_CAPTURE_POLICY). */
   outputCapture?: OutputCapturePolicy;
-  /** Count and time syscalls by class (default true; failed calls are reported either way). */
+  /** Sleeps inside syscalls by class (default true; failed calls are reported either way). */
   timeSyscalls?: boolean;
+  /** Also report failed stat, access, readlink, getdents (default false: existence checks,
+   * called by the million in metadata-heavy tools; their hook would cost several percent). */
+  errorProbes?: boolean;
   /** New failed-syscall records per process: sustained rate and burst (kernel side). */
   errorRatePerSec?: number;
   errorBurst?: number;
@@ -177,11 +180,12 @@ export interface RecordContext {
   pageSize: number;
 }
 
-/** Syscall classes with their time in ns, as events carry them. */
+/** Syscall classes as events carry them (none: absent). */
 function syscallClasses(raw: SyscallClasses): SyscallClasses | undefined {
   return Object.keys(raw).length > 0 ? raw : undefined;
 }
 
+const withSyscalls = (syscalls: SyscallClasses | undefined) => (syscalls ? { syscalls } : {});
 const upid = (c: RecordContext, pid: number, startNs: bigint) => `${c.bootPrefix}-${pid}-${startNs}`;
 const wall = (c: RecordContext, bootNs: number) => Math.round(bootNs + c.bootToWallNs);
 const decoder = new TextDecoder('utf-8');
@@ -254,7 +258,7 @@ export function toSourceRecords(raw: RawRecord, c: RecordContext): SourceRecord[
         voluntaryCtxSwitches: raw.nvcsw,
         involuntaryCtxSwitches: raw.nivcsw,
         ...(raw.logSkippedBytes > 0 ? { outputSkippedBytes: raw.logSkippedBytes } : {}),
-        ...(syscallClasses(raw.syscalls) ? { syscalls: raw.syscalls } : {}),
+        ...withSyscalls(syscallClasses(raw.syscalls)),
       });
       return out;
     }
@@ -445,7 +449,8 @@ export class BpfSource implements TelemetrySource {
       netSendBytes: c.netSendBytes,
       netRecvBytes: c.netRecvBytes,
     };
-    if (syscallClasses(c.syscalls)) out.syscalls = c.syscalls;
+    const syscalls = syscallClasses(c.syscalls);
+    if (syscalls) out.syscalls = syscalls;
     const cgroup = this.cgroupResources(pid);
     if (cgroup) out.cgroup = cgroup;
     return out;
@@ -494,6 +499,7 @@ export async function createBpfSource(options: BpfSourceOptions): Promise<BpfSou
     ...(options.disabled !== undefined ? { disabled: options.disabled } : {}),
     captureTargets: captureTargetBits(options.outputCapture ?? OUTPUT_CAPTURE_POLICY),
     ...(options.timeSyscalls !== undefined ? { timeSyscalls: options.timeSyscalls } : {}),
+    ...(options.errorProbes !== undefined ? { errorProbes: options.errorProbes } : {}),
     ...(options.errorRatePerSec !== undefined ? { errorRatePerSec: options.errorRatePerSec } : {}),
     ...(options.errorBurst !== undefined ? { errorBurst: options.errorBurst } : {}),
   };
