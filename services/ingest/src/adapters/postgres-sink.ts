@@ -2,7 +2,10 @@
 // tracer_app) that reads the agents' watermarks, lets the core drop replays, writes every
 // table with one multi-row statement each, moves the watermarks, and runs `beforeCommit`
 // (publishing normalized events) before COMMIT. Offsets are committed by the caller after.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { type Pool, type PoolClient, withTenant } from '@tracer/db';
+import { from as copyFrom } from 'pg-copy-streams';
 import { type AcceptedEvent, type AgentUpdate, agentKey, dedupeEvents } from '../core/raw-events.ts';
 import { bootKey, estimateBoots, type Rows, toRows } from '../core/rows.ts';
 
@@ -27,11 +30,23 @@ const ts = (col: string) => `to_timestamp(r.${col}::float8 / 1e6)`;
 
 // Event tables are append-only and keyed by the agent sequence (or, for samples, the process
 // and instant). Rows reaching them passed the watermark under its row lock, so they are new:
-// plain INSERT, which costs PostgreSQL a quarter less than ON CONFLICT. Should a key exist
-// anyway (two agents on one host sampling one process at the same microsecond), the unique
-// violation rolls the transaction back and it is written again with ON CONFLICT DO NOTHING.
+// they are COPYed into a session temp table and moved with a plain INSERT ... SELECT, which
+// costs PostgreSQL about a third less CPU per row than json_to_recordset and a quarter less
+// than ON CONFLICT (COPY cannot write the tables themselves: they have row-level security).
+// Should a key exist anyway (two agents on one host sampling one process at the same
+// microsecond), the unique violation rolls the transaction back and it is written again
+// through JSON with ON CONFLICT DO NOTHING.
 const ON_CONFLICT_NOTHING = 'ON CONFLICT DO NOTHING';
 const UNIQUE_VIOLATION = '23505';
+
+interface AppendTable {
+  /** Session temp table (ON COMMIT DELETE ROWS) a COPY fills. */
+  staging: string;
+  /** `name type, ...` of the rows: the JSON record set and the staging table alike. */
+  columns: string;
+  /** INSERT ... SELECT ... over a source aliased `r` (FROM is added per path). */
+  insert: string;
+}
 
 const SQL = {
   watermarks: `
@@ -98,14 +113,6 @@ const SQL = {
       exec_seq = COALESCE(EXCLUDED.exec_seq, processes.exec_seq),
       exit_seq = COALESCE(EXCLUDED.exit_seq, processes.exit_seq),
       updated_at = now()`,
-  processSamples: `
-    INSERT INTO process_samples (tenant_id, host, upid, ts, cpu_ns, rss_bytes, read_bytes, write_bytes, io_wait_ns,
-      net_send_bytes, net_recv_bytes, state, threads, sampled, agent_id, seq)
-    SELECT tracer_tenant(), r.host, r.upid, ${ts('ts_us')}, r.cpu_ns, r.rss_bytes, r.read_bytes, r.write_bytes,
-      r.io_wait_ns, r.net_send_bytes, r.net_recv_bytes, r.state, r.threads, r.sampled, r.agent_id, r.seq
-    FROM json_to_recordset($1::json) AS r(host text, upid text, ts_us bigint, cpu_ns bigint, rss_bytes bigint,
-      read_bytes bigint, write_bytes bigint, io_wait_ns bigint, net_send_bytes bigint, net_recv_bytes bigint,
-      state text, threads integer, sampled boolean, agent_id text, seq bigint)`,
   hostInfo: `
     INSERT INTO host_info (tenant_id, host, boot_id, hostname, kernel, cpus, memory_bytes, cloud, instance_id,
       instance_type, region, first_ts, last_ts, agent_id, seq)
@@ -120,34 +127,6 @@ const SQL = {
       instance_type = EXCLUDED.instance_type, region = EXCLUDED.region,
       first_ts = LEAST(host_info.first_ts, EXCLUDED.first_ts), last_ts = GREATEST(host_info.last_ts, EXCLUDED.last_ts),
       agent_id = EXCLUDED.agent_id, seq = EXCLUDED.seq`,
-  hostSamples: `
-    INSERT INTO host_samples (tenant_id, host, ts, cpu_busy_ratio, load1, memory_used_bytes, memory_available_bytes,
-      disk_used_bytes, disk_total_bytes, net_recv_bytes, net_send_bytes, pressure, agent_id, seq)
-    SELECT tracer_tenant(), r.host, ${ts('ts_us')}, r.cpu_busy_ratio, r.load1, r.memory_used_bytes,
-      r.memory_available_bytes, r.disk_used_bytes, r.disk_total_bytes, r.net_recv_bytes, r.net_send_bytes,
-      r.pressure::jsonb, r.agent_id, r.seq
-    FROM json_to_recordset($1::json) AS r(host text, ts_us bigint, cpu_busy_ratio real, load1 real,
-      memory_used_bytes bigint, memory_available_bytes bigint, disk_used_bytes bigint, disk_total_bytes bigint,
-      net_recv_bytes bigint, net_send_bytes bigint, pressure json, agent_id text, seq bigint)`,
-  logs: `
-    INSERT INTO process_logs (tenant_id, host, agent_id, seq, ts, upid, pid, stream, text, dropped_bytes, sampled)
-    SELECT tracer_tenant(), r.host, r.agent_id, r.seq, ${ts('ts_us')}, r.upid, r.pid, r.stream, r.text,
-      r.dropped_bytes, r.sampled
-    FROM json_to_recordset($1::json) AS r(host text, agent_id text, seq bigint, ts_us bigint, upid text, pid integer,
-      stream text, text text, dropped_bytes bigint, sampled boolean)`,
-  fileOpens: `
-    INSERT INTO file_opens (tenant_id, host, agent_id, seq, ts, upid, pid, path, flags, error, sampled)
-    SELECT tracer_tenant(), r.host, r.agent_id, r.seq, ${ts('ts_us')}, r.upid, r.pid, r.path, r.flags, r.error, r.sampled
-    FROM json_to_recordset($1::json) AS r(host text, agent_id text, seq bigint, ts_us bigint, upid text, pid integer,
-      path text, flags integer, error text, sampled boolean)`,
-  oomKills: `
-    INSERT INTO oom_kills (tenant_id, host, agent_id, seq, ts, victim_pid, victim_upid, victim_comm, trigger_pid,
-      oom_constraint, cgroup_id, memory_limit_bytes, memory_usage_bytes, victim_rss_bytes)
-    SELECT tracer_tenant(), r.host, r.agent_id, r.seq, ${ts('ts_us')}, r.victim_pid, r.victim_upid, r.victim_comm,
-      r.trigger_pid, r.oom_constraint, r.cgroup_id, r.memory_limit_bytes, r.memory_usage_bytes, r.victim_rss_bytes
-    FROM json_to_recordset($1::json) AS r(host text, agent_id text, seq bigint, ts_us bigint, victim_pid integer,
-      victim_upid text, victim_comm text, trigger_pid integer, oom_constraint text, cgroup_id text,
-      memory_limit_bytes bigint, memory_usage_bytes bigint, victim_rss_bytes bigint)`,
   agents: `
     INSERT INTO ingest_agents AS a (tenant_id, host, agent_id, team_id, max_seq, events_written, duplicates_skipped,
       seq_gap_events, mode, dropped_kernel, dropped_user, spooled)
@@ -168,6 +147,54 @@ const SQL = {
       last_seen_at = now()`,
 } as const;
 
+// The append-only tables: how a row is inserted (from a source aliased r) and the columns of
+// that source, the same for the JSON path and the staging table a COPY fills.
+const APPEND = {
+  processSamples: {
+    staging: 'tracer_stage_process_samples',
+    columns:
+      'host text, upid text, ts_us bigint, cpu_ns bigint, rss_bytes bigint, read_bytes bigint, write_bytes bigint, io_wait_ns bigint, net_send_bytes bigint, net_recv_bytes bigint, state text, threads integer, sampled boolean, agent_id text, seq bigint',
+    insert: `    INSERT INTO process_samples (tenant_id, host, upid, ts, cpu_ns, rss_bytes, read_bytes, write_bytes, io_wait_ns,
+      net_send_bytes, net_recv_bytes, state, threads, sampled, agent_id, seq)
+    SELECT tracer_tenant(), r.host, r.upid, ${ts('ts_us')}, r.cpu_ns, r.rss_bytes, r.read_bytes, r.write_bytes,
+      r.io_wait_ns, r.net_send_bytes, r.net_recv_bytes, r.state, r.threads, r.sampled, r.agent_id, r.seq`,
+  },
+  hostSamples: {
+    staging: 'tracer_stage_host_samples',
+    columns:
+      'host text, ts_us bigint, cpu_busy_ratio real, load1 real, memory_used_bytes bigint, memory_available_bytes bigint, disk_used_bytes bigint, disk_total_bytes bigint, net_recv_bytes bigint, net_send_bytes bigint, pressure json, agent_id text, seq bigint',
+    insert: `    INSERT INTO host_samples (tenant_id, host, ts, cpu_busy_ratio, load1, memory_used_bytes, memory_available_bytes,
+      disk_used_bytes, disk_total_bytes, net_recv_bytes, net_send_bytes, pressure, agent_id, seq)
+    SELECT tracer_tenant(), r.host, ${ts('ts_us')}, r.cpu_busy_ratio, r.load1, r.memory_used_bytes,
+      r.memory_available_bytes, r.disk_used_bytes, r.disk_total_bytes, r.net_recv_bytes, r.net_send_bytes,
+      r.pressure::jsonb, r.agent_id, r.seq`,
+  },
+  logs: {
+    staging: 'tracer_stage_process_logs',
+    columns:
+      'host text, agent_id text, seq bigint, ts_us bigint, upid text, pid integer, stream text, text text, dropped_bytes bigint, sampled boolean',
+    insert: `    INSERT INTO process_logs (tenant_id, host, agent_id, seq, ts, upid, pid, stream, text, dropped_bytes, sampled)
+    SELECT tracer_tenant(), r.host, r.agent_id, r.seq, ${ts('ts_us')}, r.upid, r.pid, r.stream, r.text,
+      r.dropped_bytes, r.sampled`,
+  },
+  fileOpens: {
+    staging: 'tracer_stage_file_opens',
+    columns:
+      'host text, agent_id text, seq bigint, ts_us bigint, upid text, pid integer, path text, flags integer, error text, sampled boolean',
+    insert: `    INSERT INTO file_opens (tenant_id, host, agent_id, seq, ts, upid, pid, path, flags, error, sampled)
+    SELECT tracer_tenant(), r.host, r.agent_id, r.seq, ${ts('ts_us')}, r.upid, r.pid, r.path, r.flags, r.error, r.sampled`,
+  },
+  oomKills: {
+    staging: 'tracer_stage_oom_kills',
+    columns:
+      'host text, agent_id text, seq bigint, ts_us bigint, victim_pid integer, victim_upid text, victim_comm text, trigger_pid integer, oom_constraint text, cgroup_id text, memory_limit_bytes bigint, memory_usage_bytes bigint, victim_rss_bytes bigint',
+    insert: `    INSERT INTO oom_kills (tenant_id, host, agent_id, seq, ts, victim_pid, victim_upid, victim_comm, trigger_pid,
+      oom_constraint, cgroup_id, memory_limit_bytes, memory_usage_bytes, victim_rss_bytes)
+    SELECT tracer_tenant(), r.host, r.agent_id, r.seq, ${ts('ts_us')}, r.victim_pid, r.victim_upid, r.victim_comm,
+      r.trigger_pid, r.oom_constraint, r.cgroup_id, r.memory_limit_bytes, r.memory_usage_bytes, r.victim_rss_bytes`,
+  },
+} as const satisfies Record<string, AppendTable>;
+
 /**
  * JSON for PostgreSQL's json parser, which refuses what JavaScript strings may hold: NUL
  * (`\u0000`: text cannot store it) and unpaired surrogates (JSON.stringify escapes exactly
@@ -184,6 +211,8 @@ export class PostgresSink {
   readonly #pool: Pool;
   readonly #role: string | null | undefined;
   readonly #boots = new Map<string, number>();
+  /** Connections whose session already has the staging tables. */
+  readonly #staged = new WeakSet<PoolClient>();
 
   constructor(pool: Pool, options: PostgresSinkOptions = {}) {
     this.#pool = pool;
@@ -227,14 +256,18 @@ export class PostgresSink {
         const freshEvents = fresh.map((a) => a.event);
         await this.#resolveBoots(client, tenant, estimateBoots(freshEvents));
         const rows = toRows(freshEvents, (host, prefix) => this.#boots.get(`${tenant}\u0000${bootKey(host, prefix)}`));
-        const append = (sql: string) => (safe ? `${sql} ${ON_CONFLICT_NOTHING}` : sql);
         await insert(client, SQL.processes, rows.processes);
-        await insert(client, append(SQL.processSamples), rows.processSamples);
         await insert(client, SQL.hostInfo, rows.hostInfo);
-        await insert(client, append(SQL.hostSamples), rows.hostSamples);
-        await insert(client, append(SQL.logs), rows.logs);
-        await insert(client, append(SQL.fileOpens), rows.fileOpens);
-        await insert(client, append(SQL.oomKills), rows.oomKills);
+        for (const [name, table] of Object.entries(APPEND) as [keyof typeof APPEND, AppendTable][]) {
+          const list = rows[name] as unknown as readonly Record<string, unknown>[];
+          if (safe)
+            await insert(
+              client,
+              `${table.insert} FROM json_to_recordset($1::json) AS r(${table.columns}) ${ON_CONFLICT_NOTHING}`,
+              list,
+            );
+          else await this.#copyAppend(client, table, list);
+        }
         await insert(client, SQL.agents, agents.map(agentRow));
         if (fresh.length > 0) await beforeCommit(fresh);
         return {
@@ -255,6 +288,20 @@ export class PostgresSink {
       },
       options,
     );
+  }
+
+  /** COPY into the session's staging table, then one INSERT ... SELECT into the real one. */
+  async #copyAppend(client: PoolClient, table: AppendTable, rows: readonly Record<string, unknown>[]): Promise<void> {
+    if (rows.length === 0) return;
+    if (!this.#staged.has(client)) {
+      for (const t of Object.values(APPEND)) {
+        await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${t.staging} (${t.columns}) ON COMMIT DELETE ROWS`);
+      }
+      this.#staged.add(client);
+    }
+    const names = table.columns.split(',').map((c) => c.trim().split(' ')[0]!);
+    await pipeline(Readable.from(copyText(rows, names)), client.query(copyFrom(`COPY ${table.staging} FROM STDIN`)));
+    await client.query(`${table.insert} FROM ${table.staging} r`);
   }
 
   async #watermarks(client: PoolClient, events: readonly AcceptedEvent[]): Promise<Map<string, number>> {
@@ -314,4 +361,30 @@ function agentRow(a: AgentUpdate) {
 async function insert(client: PoolClient, sql: string, rows: readonly object[]): Promise<void> {
   if (rows.length === 0) return;
   await client.query(sql, [postgresJson(rows)]);
+}
+
+const COPY_SPECIAL = /[\\\t\n\r\0]/;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\uFFFD' };
+
+/** A value in COPY's text format. NUL, which text cannot hold, becomes U+FFFD. */
+function copyField(v: unknown): string {
+  if (v === null || v === undefined) return '\\N';
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return COPY_SPECIAL.test(s) ? s.replace(/[\\\t\n\r\0]/g, (c) => COPY_ESCAPES[c]!) : s;
+}
+
+/** COPY text for rows, in chunks (lone surrogates become U+FFFD when the chunk is encoded). */
+function* copyText(rows: readonly Record<string, unknown>[], columns: readonly string[]): Generator<Buffer> {
+  const CHUNK = 2000;
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    let text = '';
+    for (const row of rows.slice(i, i + CHUNK)) {
+      let line = '';
+      for (let c = 0; c < columns.length; c++) line += (c === 0 ? '' : '\t') + copyField(row[columns[c]!]);
+      text += `${line}\n`;
+    }
+    yield Buffer.from(text);
+  }
 }
