@@ -43,6 +43,12 @@ export interface RunTracedOptions {
   forwardSignals?: boolean;
   /** Where the summary goes; default stderr. */
   printSummary?: (text: string) => void;
+  /**
+   * Runs once capture has ended, over the trace written so far (the CLI passes the
+   * attribution and insights cores): its records are appended before the closing
+   * agent.stats, and its text replaces the summary's simple failures list and table.
+   */
+  analyze?: (tracePath: string) => Promise<{ records: SourceRecord[]; text: string }>;
 }
 
 export interface RunTracedResult {
@@ -219,6 +225,18 @@ export async function runTraced(options: RunTracedOptions): Promise<RunTracedRes
   // Where the processes still running stand at the end (state, CPU, RSS so far).
   if (table.live.size > 0) sampler.tick();
 
+  let analysisText: string | undefined;
+  if (options.analyze) {
+    try {
+      const analysis = await options.analyze(tracePath);
+      write(analysis.records);
+      analysisText = analysis.text;
+    } catch (err) {
+      // The trace is complete without it: say so, and keep CMD's status.
+      log.error({ err: (err as Error).message, tracePath }, 'analysing the trace failed');
+    }
+  }
+
   const stats: SourceStats = source.stats();
   const droppedUser = stats.droppedUser + rejected + writeFailures;
   const eventsSent = writer.written;
@@ -243,7 +261,8 @@ export async function runTraced(options: RunTracedOptions): Promise<RunTracedRes
     : result.signal
       ? 128 + (signalNumber(result.signal) ?? 0)
       : (result.code ?? 0);
-  let summary = renderSummary(table, { tracePath });
+  let summary = renderSummary(table, { tracePath, headerOnly: analysisText !== undefined });
+  if (analysisText !== undefined) summary = `${summary}\n\n${analysisText}`;
   if (result.error) summary = `tracer: cannot run ${command[0]}: ${result.error.message}\n${summary}`;
   (options.printSummary ?? ((t: string) => process.stderr.write(`${t}\n`)))(summary);
 

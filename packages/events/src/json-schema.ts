@@ -1,6 +1,6 @@
 // TypeBox schemas are JSON Schema already; this strips TypeBox's symbol keys so the result is
 // plain JSON for fastify, OpenAPI documents and other languages' validators.
-import { eventSchemas, type EventType, TelemetryEvent } from './schemas.ts';
+import { type EventType, eventSchemas, TelemetryEvent } from './schemas.ts';
 
 export function jsonSchemaOf(type: EventType): Record<string, unknown> {
   return JSON.parse(JSON.stringify(eventSchemas[type]));

@@ -1,7 +1,8 @@
 // Runtime validation: the schema is chosen by `type` first, so an error names what is wrong
 // with this kind of event instead of listing every member of the union.
-import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
+
 import type { TSchema } from '@sinclair/typebox';
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { type EventType, eventSchemas, type TelemetryEvent } from './schemas.ts';
 
 const checkers: Record<string, TypeCheck<TSchema>> = Object.fromEntries(
@@ -22,9 +23,7 @@ export function validateEvent(value: unknown): Validation {
   }
   const checker = checkers[type]!;
   if (checker.Check(value)) return { ok: true, event: value as TelemetryEvent };
-  const reasons = [...checker.Errors(value)]
-    .slice(0, MAX_REASONS)
-    .map((e) => `${e.path || '/'}: ${e.message}`);
+  const reasons = [...checker.Errors(value)].slice(0, MAX_REASONS).map((e) => `${e.path || '/'}: ${e.message}`);
   return { ok: false, reason: `${type}: ${reasons.join('; ')}` };
 }
 

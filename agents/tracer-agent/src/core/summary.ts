@@ -21,6 +21,11 @@ export interface SummaryOptions {
   maxFailures?: number;
   /** stderr lines shown under each failure. */
   stderrLines?: number;
+  /**
+   * Only the header and closing notes: the caller prints the failures and the tree from the
+   * insights and attribution cores instead of this simple grouping.
+   */
+  headerOnly?: boolean;
 }
 
 export function formatStatus(status: ProcessStatus): string {
@@ -58,7 +63,29 @@ export function renderSummary(table: ProcessTable, options: SummaryOptions = {})
   const lines: string[] = [];
 
   lines.push(...renderHeader(table, run, options.tracePath));
+  if (!options.headerOnly) lines.push(...renderFailuresAndTable(table, run, { maxSteps, maxFailures, stderrLines }));
 
+  const running = run.agg.running;
+  if (running > 0)
+    lines.push(
+      '',
+      `${running} process${running === 1 ? ' was' : 'es were'} still running when the trace ended (tracer trace anomalies).`,
+    );
+  if (table.meta?.mode === 'proc') {
+    lines.push(
+      '',
+      'Sampled from /proc: processes shorter than the poll interval may be missing, "?" marks exits reaped before their status could be read, and CPU, peak RSS and I/O are as of the last poll.',
+    );
+  }
+  return lines.join('\n');
+}
+
+function renderFailuresAndTable(
+  table: ProcessTable,
+  run: RunGroup,
+  { maxSteps, maxFailures, stderrLines }: { maxSteps: number; maxFailures: number; stderrLines: number },
+): string[] {
+  const lines: string[] = [];
   const stepOf = new Map<string, number>();
   const stepRoots = new Set(run.steps.map((s) => s.root.upid));
   const own = new Set(run.own.map((n) => n.upid));
@@ -102,20 +129,7 @@ export function renderSummary(table: ProcessTable, options: SummaryOptions = {})
   }
 
   lines.push('', ...renderTable(run, maxSteps));
-
-  const running = run.agg.running;
-  if (running > 0)
-    lines.push(
-      '',
-      `${running} process${running === 1 ? ' was' : 'es were'} still running when the trace ended (tracer trace anomalies).`,
-    );
-  if (table.meta?.mode === 'proc') {
-    lines.push(
-      '',
-      'Sampled from /proc: processes shorter than the poll interval may be missing, "?" marks exits reaped before their status could be read, and CPU, peak RSS and I/O are as of the last poll.',
-    );
-  }
-  return lines.join('\n');
+  return lines;
 }
 
 function renderHeader(table: ProcessTable, run: RunGroup, tracePath?: string): string[] {

@@ -1,17 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { type EventType, isEventType, validateEvent } from '@tracer/events';
 import { createLlmExplainer, llmConfigFromEnv } from '@tracer/insights';
-import {
-  describeCategory,
-  type EngineInput,
-  type InsightsConfig,
-  prepareReports,
-  renderReport,
-} from '@tracer/insights/core';
-import { latestTrace, readTrace, tracesDir } from '@tracer/tracer-agent';
+import { describeCategory, type InsightsConfig, prepareReports, renderReport } from '@tracer/insights/core';
 import { type Command, InvalidArgumentError } from 'commander';
+import { readTraceEvents } from '../run-analysis.ts';
+import { resolveTrace } from './trace-file.ts';
 
 interface ReportOptions {
   task?: number;
@@ -26,37 +20,6 @@ const pidArg = (raw: string) => {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a process id');
   return n;
 };
-
-/** A path, or a file name in the traces folder; none: the most recent trace. */
-function resolveTrace(file: string | undefined): string {
-  const dir = tracesDir();
-  if (file === undefined) {
-    const latest = latestTrace(dir);
-    if (!latest) throw new Error(`no traces in ${dir} (tracer run -- CMD writes one)`);
-    return latest.path;
-  }
-  if (existsSync(file)) return file;
-  for (const candidate of [join(dir, file), join(dir, `${file}.gz`)]) if (existsSync(candidate)) return candidate;
-  throw new Error(`no trace ${file} (neither a file nor a name in ${dir})`);
-}
-
-/** Valid telemetry events of the trace; insight events a run appended are recomputed, not read. */
-async function readEvents(path: string): Promise<{ events: EngineInput[]; bad: number }> {
-  const events: EngineInput[] = [];
-  let bad = 0;
-  for await (const line of readTrace(path)) {
-    if (!('value' in line)) {
-      bad++;
-      continue;
-    }
-    const type = String(line.value.type);
-    if (!isEventType(type as EventType)) continue;
-    const v = validateEvent(line.value);
-    if (v.ok) events.push(v.event);
-    else bad++;
-  }
-  return { events, bad };
-}
 
 function slug(s: string): string {
   return (
@@ -99,7 +62,7 @@ Examples:
     .action(async (file: string | undefined, opts: ReportOptions) => {
       try {
         const path = resolveTrace(file);
-        const { events, bad } = await readEvents(path);
+        const { events, bad } = await readTraceEvents(path);
         if (bad > 0) process.stderr.write(`tracer report: ${bad} invalid lines in ${path} skipped\n`);
         const extra = opts.config
           ? (JSON.parse(readFileSync(opts.config, 'utf8')) as {

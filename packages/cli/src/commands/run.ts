@@ -1,5 +1,6 @@
 import { runTraced } from '@tracer/tracer-agent';
 import { type Command, InvalidArgumentError } from 'commander';
+import { analyzeRun } from '../run-analysis.ts';
 
 interface RunOptions {
   pipeline?: string;
@@ -55,6 +56,13 @@ Examples:
         const result = await runTraced({
           command,
           sampleIntervalMs: opts.sampleInterval,
+          analyze: async (tracePath) => {
+            const { insights, text } = await analyzeRun(tracePath);
+            return {
+              records: insights.map((i) => ({ type: 'insight' as const, ts: i.endTs ?? i.startTs, ...i })),
+              text,
+            };
+          },
           ...(opts.pipeline !== undefined ? { pipeline: opts.pipeline } : {}),
           ...(opts.run !== undefined ? { run: opts.run } : {}),
           ...(opts.out !== undefined ? { out: opts.out } : {}),

@@ -1,14 +1,4 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import {
-  latestTrace,
-  listTraces,
-  loadTrace,
-  readFirstEvent,
-  readTrace,
-  tracesDir,
-  tracesKept,
-} from '@tracer/tracer-agent';
+import { listTraces, loadTrace, readFirstEvent, readTrace, tracesDir, tracesKept } from '@tracer/tracer-agent';
 import { alignColumns, findAnomalies, formatBytes, formatTimestamp, renderAnomalies } from '@tracer/tracer-agent/core';
 import type { Command } from 'commander';
 import { resolveTrace } from './trace-file.ts';
