@@ -10,6 +10,7 @@
 // src/consumer/main.ts) on a database and topics made for this run and dropped after it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { createKafkaBus } from '@tracer/bus';
 import { migrate } from '@tracer/db';
 import { BATCH_CONTENT_TYPE, createApiKey, toRows } from '@tracer/ingest';
-import { repoRoot, stackAddresses } from '@tracer/local';
+import { repoRoot, stackAddresses, stackPaths } from '@tracer/local';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { type AgentStream, agentStream } from './ingest-events.ts';
@@ -39,6 +40,8 @@ const LATENCY_SECONDS = num('BENCH_LATENCY_SECONDS', 20);
 const CONSUMERS = num('BENCH_CONSUMERS', 1);
 const CONSUMER_CONCURRENCY = num('BENCH_CONSUMER_CONCURRENCY', 4);
 const KEEP = process.env.BENCH_KEEP === '1';
+/** Parallel COPY connections for the ceiling: one per CPU, so the ceiling uses the whole machine. */
+const COPY_STREAMS = num('BENCH_COPY_STREAMS', availableParallelism());
 
 const stack = stackAddresses();
 const runId = `${Date.now().toString(36)}`;
@@ -65,10 +68,16 @@ async function freePort(): Promise<number> {
 }
 
 function startService(script: string, env: NodeJS.ProcessEnv, name: string): ChildProcess {
-  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', join(repoRoot, script)], {
-    env: { ...process.env, TRACER_LOG_LEVEL: process.env.TRACER_LOG_LEVEL ?? 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  // BENCH_PROFILE=DIR writes a CPU profile of each service there (open it in Chrome DevTools).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = spawn(
+    process.execPath,
+    ['--disable-warning=TimeoutNegativeWarning', ...profile, join(repoRoot, script)],
+    {
+      env: { ...process.env, TRACER_LOG_LEVEL: process.env.TRACER_LOG_LEVEL ?? 'warn', ...env },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   child.once('exit', (code, signal) => {
     if (!stopping) log(`bench: ${name} exited early (${code ?? signal})`);
   });
@@ -87,6 +96,57 @@ async function waitReady(url: string, what: string, timeoutMs = 60_000): Promise
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** CPU seconds (user + system) of a process and its threads, from /proc. */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+/** CPU seconds of every process whose command line matches (PostgreSQL backends, the broker). */
+function cpuOf(match: (cmdline: string, user: number) => boolean): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      const uid = statSync(`/proc/${entry}`).uid;
+      if (match(cmdline, uid)) total += cpuSeconds(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+/** Busy CPU seconds of the whole machine. */
+function machineBusySeconds(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  return (f.reduce((a, b) => a + b, 0) - idle) / 100;
+}
+const postgresUid = (() => {
+  try {
+    return statSync(join(stackPaths().data, 'postgres')).uid;
+  } catch {
+    return -1;
+  }
+})();
+function cpuSnapshot() {
+  return {
+    gateway: cpuSeconds(children[0]!.pid!),
+    consumer: children.slice(1).reduce((n, c) => n + cpuSeconds(c.pid!), 0),
+    postgres: cpuOf((_cmd, uid) => uid === postgresUid),
+    kafka: cpuOf((cmd) => cmd.includes('kafka.Kafka') && cmd.includes(stackPaths().conf)),
+    bench: cpuSeconds(process.pid),
+    machine: machineBusySeconds(),
+  };
+}
+type Cpu = ReturnType<typeof cpuSnapshot>;
+const cpuDelta = (a: Cpu, b: Cpu) =>
+  Object.fromEntries(Object.entries(b).map(([k, v]) => [k, v - a[k as keyof Cpu]])) as Cpu;
 
 let stopping = false;
 const admin = new pg.Client({ connectionString: stack.databaseUrl });
@@ -180,6 +240,7 @@ async function writtenEvents(prefix: string): Promise<number> {
 // Phase 1: throughput. Every agent sends its batches one after another (an agent never has two
 // in flight: its events must reach Kafka in order); all agents at once.
 log(`bench: phase 1, ${fmt(totalEvents)} events in ${fmt(totalBatches)} batches as fast as the pipeline takes them`);
+const cpu0 = cpuSnapshot();
 const t0 = performance.now();
 let acceptedAt = 0;
 const sending = Promise.all(
@@ -195,6 +256,7 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 50));
 }
 const t1 = performance.now();
+const cpu = cpuDelta(cpu0, cpuSnapshot());
 await sending;
 const pipelineSeconds = (t1 - t0) / 1000;
 const pipelineRate = totalEvents / pipelineSeconds;
@@ -335,21 +397,44 @@ const copyColumns: Record<string, string> = {
   process_logs: 'tenant_id, host, agent_id, seq, ts, upid, pid, stream, text, dropped_bytes, sampled',
   file_opens: 'tenant_id, host, agent_id, seq, ts, upid, pid, path, flags, error, sampled',
 };
-log('bench: phase 2, the same rows with COPY');
-const copyClient = new pg.Client({ connectionString: dbUrl });
-await copyClient.connect();
-const c0 = performance.now();
-for (const [table, lines] of Object.entries(copyText)) {
-  const chunks = function* () {
-    for (let i = 0; i < lines.length; i += 10_000) yield `${lines.slice(i, i + 10_000).join('\n')}\n`;
-  };
-  await pipeline(
-    Readable.from(chunks()),
-    copyClient.query(copyFrom(`COPY ${table} (${copyColumns[table]}) FROM STDIN`)),
+/** Loads copyText under `tenantId` through `streams` connections at once; returns the seconds it took. */
+async function copyAll(tenantId: string, streams: number): Promise<{ seconds: number; cpu: Cpu }> {
+  const clients = await Promise.all(
+    Array.from({ length: streams }, async () => {
+      const c = new pg.Client({ connectionString: dbUrl });
+      await c.connect();
+      return c;
+    }),
   );
+  const cpuStart = cpuSnapshot();
+  const start = performance.now();
+  await Promise.all(
+    clients.map(async (client, stream) => {
+      for (const [table, all] of Object.entries(copyText)) {
+        const lines = all.filter((_, i) => i % streams === stream);
+        const chunks = function* () {
+          for (let i = 0; i < lines.length; i += 10_000)
+            yield `${lines
+              .slice(i, i + 10_000)
+              .map((l) => tenantId + l.slice(l.indexOf('\t')))
+              .join('\n')}\n`;
+        };
+        await pipeline(
+          Readable.from(chunks()),
+          client.query(copyFrom(`COPY ${table} (${copyColumns[table]}) FROM STDIN`)),
+        );
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  const cpu = cpuDelta(cpuStart, cpuSnapshot());
+  await Promise.all(clients.map((c) => c.end()));
+  return { seconds, cpu };
 }
-const copySeconds = (performance.now() - c0) / 1000;
-await copyClient.end();
+log('bench: phase 2, the same rows with COPY: one connection, then one per CPU');
+const copyOne = await copyAll(`${copyTenant}-1`, 1);
+const copyMany = COPY_STREAMS > 1 ? await copyAll(`${copyTenant}-n`, COPY_STREAMS) : copyOne;
+const copySeconds = Math.min(copyOne.seconds, copyMany.seconds);
 const copyRate = totalEvents / copySeconds;
 
 // Phase 3: latency at half the measured throughput. Batches are due on a fixed schedule; an
@@ -426,8 +511,10 @@ const lines = [
   `ingest benchmark (${availableParallelism()} CPUs; gateway, ${CONSUMERS} raw consumer(s) x ${CONSUMER_CONCURRENCY} partitions at once, Kafka, PostgreSQL all on this machine)`,
   `  events: ${fmt(totalEvents)} from ${AGENTS} agents, batches of ${BATCH}, ${PARTITIONS} partitions; rows: ${fmt(Number(rowCounts.processes))} processes, ${fmt(Number(rowCounts.samples))} process samples, ${fmt(Number(rowCounts.logs))} logs, ${fmt(Number(rowCounts.file_opens))} file opens`,
   `  end to end (agent batches -> gateway -> Kafka -> raw consumer -> PostgreSQL): ${fmt(pipelineRate)} events/s (${pipelineSeconds.toFixed(1)} s; gateway accepted all in ${((acceptedAt - t0) / 1000).toFixed(1)} s = ${fmt(gatewayRate)} events/s)`,
-  `  raw COPY of the same rows:                                                    ${fmt(copyRate)} events/s (${copySeconds.toFixed(1)} s)`,
-  `  ratio end to end / COPY: ${((pipelineRate / copyRate) * 100).toFixed(0)}%`,
+  `  raw COPY of the same rows, 1 connection:  ${fmt(totalEvents / copyOne.seconds)} events/s (${copyOne.seconds.toFixed(1)} s; PostgreSQL ${((copyOne.cpu.postgres * 1e6) / totalEvents).toFixed(1)} us CPU per event)`,
+  `  raw COPY of the same rows, ${COPY_STREAMS} connections: ${fmt(totalEvents / copyMany.seconds)} events/s (${copyMany.seconds.toFixed(1)} s; PostgreSQL ${((copyMany.cpu.postgres * 1e6) / totalEvents).toFixed(1)} us CPU per event)`,
+  `  ratio end to end / best COPY: ${((pipelineRate / copyRate) * 100).toFixed(0)}% (/ 1-connection COPY: ${((pipelineRate * copyOne.seconds * 100) / totalEvents).toFixed(0)}%)`,
+  `  CPU during end to end (s of ${(pipelineSeconds * availableParallelism()).toFixed(1)} available): gateway ${cpu.gateway.toFixed(1)}, raw consumer ${cpu.consumer.toFixed(1)}, PostgreSQL ${cpu.postgres.toFixed(1)}, Kafka ${cpu.kafka.toFixed(1)}, load generator ${cpu.bench.toFixed(1)}, everything else ${(cpu.machine - cpu.gateway - cpu.consumer - cpu.postgres - cpu.kafka - cpu.bench).toFixed(1)}; per event: ${((cpu.gateway * 1e6) / totalEvents).toFixed(1)} us gateway, ${((cpu.consumer * 1e6) / totalEvents).toFixed(1)} us consumer, ${((cpu.postgres * 1e6) / totalEvents).toFixed(1)} us PostgreSQL`,
   `  latency at ${fmt(halfRate)} events/s (half load), batch due -> rows committed: p50 ${pct(50).toFixed(0)} ms, p99 ${pct(99).toFixed(0)} ms, max ${latencies[latencies.length - 1]!.toFixed(0)} ms`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);

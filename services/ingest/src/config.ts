@@ -154,6 +154,8 @@ export interface ConsumerConfig extends StoreConfig {
   concurrency: number;
   /** Most bytes fetched per partition per batch: bigger batches, fewer statements. */
   fetchBytesPerPartition: number;
+  /** Session temp_buffers for the COPY staging tables: a batch's rows stay in memory. */
+  tempBuffersMb: number;
 }
 
 export function loadConsumerConfig(env: Env = process.env): ConsumerConfig {
@@ -165,6 +167,7 @@ export function loadConsumerConfig(env: Env = process.env): ConsumerConfig {
     groupId: r.str('TRACER_INGEST_CONSUMER_GROUP', 'tracer-ingest-raw'),
     concurrency: r.int('TRACER_INGEST_CONSUMER_CONCURRENCY', 2, 1, 64),
     fetchBytesPerPartition: r.int('TRACER_INGEST_CONSUMER_FETCH_BYTES', 4 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
+    tempBuffersMb: r.int('TRACER_INGEST_TEMP_BUFFERS_MB', 64, 1, 4096),
   };
   r.done();
   return config;

@@ -108,6 +108,30 @@ describe('raw consumer', () => {
     );
   });
 
+  test('text with NUL, tabs, quotes, backslashes and broken UTF-16 is stored as sent (NUL as U+FFFD)', async () => {
+    const tenant = uniqueTenant('text');
+    const nasty = 'a\tb\nc\\d "e" {f,g} \\N h\u0000i \ud800j \\u0000k';
+    const events = syntheticEvents({ tenant, host: 'text-host', agentId: 'a1', processes: 1 }) as unknown as Record<
+      string,
+      unknown
+    >[];
+    events[0]!.argv = ['sh', '-c', nasty, ''];
+    events[0]!.env = { NXF_TASK_WORKDIR: nasty };
+    events[2]!.text = nasty;
+    events[3]!.path = nasty;
+    const producer = await env.bus.producer();
+    await producer.send(env.rawTopic, [{ key: `${tenant}/text-host`, value: encodeBatch(events) }]);
+    await eventually('text rows', async () => (await written(tenant)) === events.length || undefined);
+    const stored = nasty.replace('\u0000', '\uFFFD').replace('\ud800', '\uFFFD');
+    const proc = (await env.db.pool.query('SELECT argv, env FROM processes WHERE tenant_id = $1', [tenant])).rows[0];
+    assert.deepEqual(proc.argv, ['sh', '-c', stored, '']);
+    assert.deepEqual(proc.env, { NXF_TASK_WORKDIR: stored });
+    const log = (await env.db.pool.query('SELECT text FROM process_logs WHERE tenant_id = $1', [tenant])).rows[0];
+    assert.equal(log.text, stored);
+    const open = (await env.db.pool.query('SELECT path FROM file_opens WHERE tenant_id = $1', [tenant])).rows[0];
+    assert.equal(open.path, stored);
+  });
+
   test('a record delivered again, to another group or after a crash, is written once', async () => {
     const tenant = uniqueTenant('replay');
     const events = syntheticEvents({ tenant, host: 'replay-host', agentId: 'a1', processes: 50, samples: 3 });

@@ -2,12 +2,10 @@
 // tracer_app) that reads the agents' watermarks, lets the core drop replays, writes every
 // table with one multi-row statement each, moves the watermarks, and runs `beforeCommit`
 // (publishing normalized events) before COMMIT. Offsets are committed by the caller after.
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { type Pool, type PoolClient, withTenant } from '@tracer/db';
 import { from as copyFrom } from 'pg-copy-streams';
 import { type AcceptedEvent, type AgentUpdate, agentKey, dedupeEvents } from '../core/raw-events.ts';
-import { bootKey, estimateBoots, type Rows, toRows } from '../core/rows.ts';
+import { bootKey, estimateBoots, type Rows, rowCount, toRows } from '../core/rows.ts';
 
 export interface TenantWriteResult {
   fresh: AcceptedEvent[];
@@ -39,14 +37,23 @@ const ts = (col: string) => `to_timestamp(r.${col}::float8 / 1e6)`;
 const ON_CONFLICT_NOTHING = 'ON CONFLICT DO NOTHING';
 const UNIQUE_VIOLATION = '23505';
 
-interface AppendTable {
+interface StagedTable {
   /** Session temp table (ON COMMIT DELETE ROWS) a COPY fills. */
   staging: string;
-  /** `name type, ...` of the rows: the JSON record set and the staging table alike. */
+  /** `name type, ...` of the staging table, in COPY order (the row objects' keys). */
   columns: string;
-  /** INSERT ... SELECT ... over a source aliased `r` (FROM is added per path). */
+  /** INSERT ... SELECT ... over the staging table aliased `r`. */
   insert: string;
+  /** ON CONFLICT clause, when the table merges rows. */
+  conflict?: string;
+  /** The row objects' keys, in COPY order (from `columns`). */
+  columnNames: readonly string[];
 }
+
+const staged = (t: Omit<StagedTable, 'columnNames'>): StagedTable => ({
+  ...t,
+  columnNames: t.columns.split(',').map((c) => c.trim().split(' ')[0]!),
+});
 
 const SQL = {
   watermarks: `
@@ -63,56 +70,6 @@ const SQL = {
     SELECT b.host, b.boot_prefix, b.boot_wall_ns::text AS boot_wall_ns
     FROM host_boots b JOIN unnest($1::text[], $2::text[]) AS k(host, boot_prefix) USING (host, boot_prefix)
     WHERE b.tenant_id = tracer_tenant()`,
-  processes: `
-    INSERT INTO processes (tenant_id, host, upid, start_ts, end_ts, pid, ppid, parent_upid, uid, exe, argv,
-      argv_truncated, cwd, comm, cgroup_id, container_id, env, exit_code, exit_code_unknown, signal, core_dumped,
-      duration_ns, cpu_user_ns, cpu_sys_ns, peak_rss_bytes, read_bytes, write_bytes, storage_read_bytes,
-      storage_write_bytes, io_wait_ns, net_send_bytes, net_recv_bytes, sampled, agent_id, exec_seq, exit_seq)
-    SELECT tracer_tenant(), r.host, r.upid, ${ts('start_ts_us')}, ${ts('end_ts_us')}, r.pid, r.ppid, r.parent_upid,
-      r.uid, r.exe, r.argv, r.argv_truncated, r.cwd, r.comm, r.cgroup_id, r.container_id, r.env::jsonb, r.exit_code,
-      r.exit_code_unknown, r.signal, r.core_dumped, r.duration_ns, r.cpu_user_ns, r.cpu_sys_ns, r.peak_rss_bytes,
-      r.read_bytes, r.write_bytes, r.storage_read_bytes, r.storage_write_bytes, r.io_wait_ns, r.net_send_bytes,
-      r.net_recv_bytes, r.sampled, r.agent_id, r.exec_seq, r.exit_seq
-    FROM json_to_recordset($1::json) AS r(host text, upid text, start_ts_us bigint, end_ts_us bigint, pid integer,
-      ppid integer, parent_upid text, uid integer, exe text, argv text[], argv_truncated boolean, cwd text, comm text,
-      cgroup_id text, container_id text, env json, exit_code smallint, exit_code_unknown boolean, signal smallint,
-      core_dumped boolean, duration_ns bigint, cpu_user_ns bigint, cpu_sys_ns bigint, peak_rss_bytes bigint,
-      read_bytes bigint, write_bytes bigint, storage_read_bytes bigint, storage_write_bytes bigint, io_wait_ns bigint,
-      net_send_bytes bigint, net_recv_bytes bigint, sampled boolean, agent_id text, exec_seq bigint, exit_seq bigint)
-    ON CONFLICT (tenant_id, host, upid, start_ts) DO UPDATE SET
-      end_ts = COALESCE(EXCLUDED.end_ts, processes.end_ts),
-      pid = EXCLUDED.pid,
-      ppid = COALESCE(EXCLUDED.ppid, processes.ppid),
-      parent_upid = COALESCE(EXCLUDED.parent_upid, processes.parent_upid),
-      uid = COALESCE(EXCLUDED.uid, processes.uid),
-      exe = COALESCE(EXCLUDED.exe, processes.exe),
-      argv = COALESCE(EXCLUDED.argv, processes.argv),
-      argv_truncated = COALESCE(EXCLUDED.argv_truncated, processes.argv_truncated),
-      cwd = COALESCE(EXCLUDED.cwd, processes.cwd),
-      comm = COALESCE(EXCLUDED.comm, processes.comm),
-      cgroup_id = COALESCE(EXCLUDED.cgroup_id, processes.cgroup_id),
-      container_id = COALESCE(EXCLUDED.container_id, processes.container_id),
-      env = COALESCE(EXCLUDED.env, processes.env),
-      exit_code = COALESCE(EXCLUDED.exit_code, processes.exit_code),
-      exit_code_unknown = COALESCE(EXCLUDED.exit_code_unknown, processes.exit_code_unknown),
-      signal = CASE WHEN EXCLUDED.exit_seq IS NOT NULL THEN EXCLUDED.signal ELSE processes.signal END,
-      core_dumped = COALESCE(EXCLUDED.core_dumped, processes.core_dumped),
-      duration_ns = COALESCE(EXCLUDED.duration_ns, processes.duration_ns),
-      cpu_user_ns = COALESCE(EXCLUDED.cpu_user_ns, processes.cpu_user_ns),
-      cpu_sys_ns = COALESCE(EXCLUDED.cpu_sys_ns, processes.cpu_sys_ns),
-      peak_rss_bytes = COALESCE(EXCLUDED.peak_rss_bytes, processes.peak_rss_bytes),
-      read_bytes = COALESCE(EXCLUDED.read_bytes, processes.read_bytes),
-      write_bytes = COALESCE(EXCLUDED.write_bytes, processes.write_bytes),
-      storage_read_bytes = COALESCE(EXCLUDED.storage_read_bytes, processes.storage_read_bytes),
-      storage_write_bytes = COALESCE(EXCLUDED.storage_write_bytes, processes.storage_write_bytes),
-      io_wait_ns = COALESCE(EXCLUDED.io_wait_ns, processes.io_wait_ns),
-      net_send_bytes = COALESCE(EXCLUDED.net_send_bytes, processes.net_send_bytes),
-      net_recv_bytes = COALESCE(EXCLUDED.net_recv_bytes, processes.net_recv_bytes),
-      sampled = processes.sampled OR EXCLUDED.sampled,
-      agent_id = EXCLUDED.agent_id,
-      exec_seq = COALESCE(EXCLUDED.exec_seq, processes.exec_seq),
-      exit_seq = COALESCE(EXCLUDED.exit_seq, processes.exit_seq),
-      updated_at = now()`,
   hostInfo: `
     INSERT INTO host_info (tenant_id, host, boot_id, hostname, kernel, cpus, memory_bytes, cloud, instance_id,
       instance_type, region, first_ts, last_ts, agent_id, seq)
@@ -149,8 +106,59 @@ const SQL = {
 
 // The append-only tables: how a row is inserted (from a source aliased r) and the columns of
 // that source, the same for the JSON path and the staging table a COPY fills.
+// processes: exec, fork and exit of one process arrive apart and merge into one row (upsert).
+const PROCESSES = staged({
+  staging: 'tracer_stage_processes',
+  columns:
+    'host text, upid text, start_ts_us bigint, end_ts_us bigint, pid integer, ppid integer, parent_upid text, uid integer, exe text, argv text[], argv_truncated boolean, cwd text, comm text, cgroup_id text, container_id text, env json, exit_code smallint, exit_code_unknown boolean, signal smallint, core_dumped boolean, duration_ns bigint, cpu_user_ns bigint, cpu_sys_ns bigint, peak_rss_bytes bigint, read_bytes bigint, write_bytes bigint, storage_read_bytes bigint, storage_write_bytes bigint, io_wait_ns bigint, net_send_bytes bigint, net_recv_bytes bigint, sampled boolean, agent_id text, exec_seq bigint, exit_seq bigint',
+  insert: `    INSERT INTO processes (tenant_id, host, upid, start_ts, end_ts, pid, ppid, parent_upid, uid, exe, argv,
+      argv_truncated, cwd, comm, cgroup_id, container_id, env, exit_code, exit_code_unknown, signal, core_dumped,
+      duration_ns, cpu_user_ns, cpu_sys_ns, peak_rss_bytes, read_bytes, write_bytes, storage_read_bytes,
+      storage_write_bytes, io_wait_ns, net_send_bytes, net_recv_bytes, sampled, agent_id, exec_seq, exit_seq)
+    SELECT tracer_tenant(), r.host, r.upid, ${ts('start_ts_us')}, ${ts('end_ts_us')}, r.pid, r.ppid, r.parent_upid,
+      r.uid, r.exe, r.argv, r.argv_truncated, r.cwd, r.comm, r.cgroup_id, r.container_id, r.env::jsonb, r.exit_code,
+      r.exit_code_unknown, r.signal, r.core_dumped, r.duration_ns, r.cpu_user_ns, r.cpu_sys_ns, r.peak_rss_bytes,
+      r.read_bytes, r.write_bytes, r.storage_read_bytes, r.storage_write_bytes, r.io_wait_ns, r.net_send_bytes,
+      r.net_recv_bytes, r.sampled, r.agent_id, r.exec_seq, r.exit_seq`,
+  conflict: `
+    ON CONFLICT (tenant_id, host, upid, start_ts) DO UPDATE SET
+      end_ts = COALESCE(EXCLUDED.end_ts, processes.end_ts),
+      pid = EXCLUDED.pid,
+      ppid = COALESCE(EXCLUDED.ppid, processes.ppid),
+      parent_upid = COALESCE(EXCLUDED.parent_upid, processes.parent_upid),
+      uid = COALESCE(EXCLUDED.uid, processes.uid),
+      exe = COALESCE(EXCLUDED.exe, processes.exe),
+      argv = COALESCE(EXCLUDED.argv, processes.argv),
+      argv_truncated = COALESCE(EXCLUDED.argv_truncated, processes.argv_truncated),
+      cwd = COALESCE(EXCLUDED.cwd, processes.cwd),
+      comm = COALESCE(EXCLUDED.comm, processes.comm),
+      cgroup_id = COALESCE(EXCLUDED.cgroup_id, processes.cgroup_id),
+      container_id = COALESCE(EXCLUDED.container_id, processes.container_id),
+      env = COALESCE(EXCLUDED.env, processes.env),
+      exit_code = COALESCE(EXCLUDED.exit_code, processes.exit_code),
+      exit_code_unknown = COALESCE(EXCLUDED.exit_code_unknown, processes.exit_code_unknown),
+      signal = CASE WHEN EXCLUDED.exit_seq IS NOT NULL THEN EXCLUDED.signal ELSE processes.signal END,
+      core_dumped = COALESCE(EXCLUDED.core_dumped, processes.core_dumped),
+      duration_ns = COALESCE(EXCLUDED.duration_ns, processes.duration_ns),
+      cpu_user_ns = COALESCE(EXCLUDED.cpu_user_ns, processes.cpu_user_ns),
+      cpu_sys_ns = COALESCE(EXCLUDED.cpu_sys_ns, processes.cpu_sys_ns),
+      peak_rss_bytes = COALESCE(EXCLUDED.peak_rss_bytes, processes.peak_rss_bytes),
+      read_bytes = COALESCE(EXCLUDED.read_bytes, processes.read_bytes),
+      write_bytes = COALESCE(EXCLUDED.write_bytes, processes.write_bytes),
+      storage_read_bytes = COALESCE(EXCLUDED.storage_read_bytes, processes.storage_read_bytes),
+      storage_write_bytes = COALESCE(EXCLUDED.storage_write_bytes, processes.storage_write_bytes),
+      io_wait_ns = COALESCE(EXCLUDED.io_wait_ns, processes.io_wait_ns),
+      net_send_bytes = COALESCE(EXCLUDED.net_send_bytes, processes.net_send_bytes),
+      net_recv_bytes = COALESCE(EXCLUDED.net_recv_bytes, processes.net_recv_bytes),
+      sampled = processes.sampled OR EXCLUDED.sampled,
+      agent_id = EXCLUDED.agent_id,
+      exec_seq = COALESCE(EXCLUDED.exec_seq, processes.exec_seq),
+      exit_seq = COALESCE(EXCLUDED.exit_seq, processes.exit_seq),
+      updated_at = now()`,
+});
+
 const APPEND = {
-  processSamples: {
+  processSamples: staged({
     staging: 'tracer_stage_process_samples',
     columns:
       'host text, upid text, ts_us bigint, cpu_ns bigint, rss_bytes bigint, read_bytes bigint, write_bytes bigint, io_wait_ns bigint, net_send_bytes bigint, net_recv_bytes bigint, state text, threads integer, sampled boolean, agent_id text, seq bigint',
@@ -158,8 +166,8 @@ const APPEND = {
       net_send_bytes, net_recv_bytes, state, threads, sampled, agent_id, seq)
     SELECT tracer_tenant(), r.host, r.upid, ${ts('ts_us')}, r.cpu_ns, r.rss_bytes, r.read_bytes, r.write_bytes,
       r.io_wait_ns, r.net_send_bytes, r.net_recv_bytes, r.state, r.threads, r.sampled, r.agent_id, r.seq`,
-  },
-  hostSamples: {
+  }),
+  hostSamples: staged({
     staging: 'tracer_stage_host_samples',
     columns:
       'host text, ts_us bigint, cpu_busy_ratio real, load1 real, memory_used_bytes bigint, memory_available_bytes bigint, disk_used_bytes bigint, disk_total_bytes bigint, net_recv_bytes bigint, net_send_bytes bigint, pressure json, agent_id text, seq bigint',
@@ -168,23 +176,23 @@ const APPEND = {
     SELECT tracer_tenant(), r.host, ${ts('ts_us')}, r.cpu_busy_ratio, r.load1, r.memory_used_bytes,
       r.memory_available_bytes, r.disk_used_bytes, r.disk_total_bytes, r.net_recv_bytes, r.net_send_bytes,
       r.pressure::jsonb, r.agent_id, r.seq`,
-  },
-  logs: {
+  }),
+  logs: staged({
     staging: 'tracer_stage_process_logs',
     columns:
       'host text, agent_id text, seq bigint, ts_us bigint, upid text, pid integer, stream text, text text, dropped_bytes bigint, sampled boolean',
     insert: `    INSERT INTO process_logs (tenant_id, host, agent_id, seq, ts, upid, pid, stream, text, dropped_bytes, sampled)
     SELECT tracer_tenant(), r.host, r.agent_id, r.seq, ${ts('ts_us')}, r.upid, r.pid, r.stream, r.text,
       r.dropped_bytes, r.sampled`,
-  },
-  fileOpens: {
+  }),
+  fileOpens: staged({
     staging: 'tracer_stage_file_opens',
     columns:
       'host text, agent_id text, seq bigint, ts_us bigint, upid text, pid integer, path text, flags integer, error text, sampled boolean',
     insert: `    INSERT INTO file_opens (tenant_id, host, agent_id, seq, ts, upid, pid, path, flags, error, sampled)
     SELECT tracer_tenant(), r.host, r.agent_id, r.seq, ${ts('ts_us')}, r.upid, r.pid, r.path, r.flags, r.error, r.sampled`,
-  },
-  oomKills: {
+  }),
+  oomKills: staged({
     staging: 'tracer_stage_oom_kills',
     columns:
       'host text, agent_id text, seq bigint, ts_us bigint, victim_pid integer, victim_upid text, victim_comm text, trigger_pid integer, oom_constraint text, cgroup_id text, memory_limit_bytes bigint, memory_usage_bytes bigint, victim_rss_bytes bigint',
@@ -192,8 +200,16 @@ const APPEND = {
       oom_constraint, cgroup_id, memory_limit_bytes, memory_usage_bytes, victim_rss_bytes)
     SELECT tracer_tenant(), r.host, r.agent_id, r.seq, ${ts('ts_us')}, r.victim_pid, r.victim_upid, r.victim_comm,
       r.trigger_pid, r.oom_constraint, r.cgroup_id, r.memory_limit_bytes, r.memory_usage_bytes, r.victim_rss_bytes`,
-  },
-} as const satisfies Record<string, AppendTable>;
+  }),
+};
+
+/**
+ * The session's staging tables, made (if missing) at the start of each transaction in one
+ * round trip: made inside a transaction that then rolls back, they would be gone.
+ */
+const STAGING_DDL = [PROCESSES, ...Object.values(APPEND)]
+  .map((t) => `CREATE TEMP TABLE IF NOT EXISTS ${t.staging} (${t.columns}) ON COMMIT DELETE ROWS`)
+  .join('; ');
 
 /**
  * JSON for PostgreSQL's json parser, which refuses what JavaScript strings may hold: NUL
@@ -211,8 +227,6 @@ export class PostgresSink {
   readonly #pool: Pool;
   readonly #role: string | null | undefined;
   readonly #boots = new Map<string, number>();
-  /** Connections whose session already has the staging tables. */
-  readonly #staged = new WeakSet<PoolClient>();
 
   constructor(pool: Pool, options: PostgresSinkOptions = {}) {
     this.#pool = pool;
@@ -256,17 +270,17 @@ export class PostgresSink {
         const freshEvents = fresh.map((a) => a.event);
         await this.#resolveBoots(client, tenant, estimateBoots(freshEvents));
         const rows = toRows(freshEvents, (host, prefix) => this.#boots.get(`${tenant}\u0000${bootKey(host, prefix)}`));
-        await insert(client, SQL.processes, rows.processes);
+        if (rowCount(rows) > rows.hostInfo.length) await client.query(STAGING_DDL);
+        await this.#copyStaged(
+          client,
+          PROCESSES,
+          rows.processes as unknown as Record<string, unknown>[],
+          PROCESSES.conflict,
+        );
         await insert(client, SQL.hostInfo, rows.hostInfo);
-        for (const [name, table] of Object.entries(APPEND) as [keyof typeof APPEND, AppendTable][]) {
+        for (const [name, table] of Object.entries(APPEND) as [keyof typeof APPEND, StagedTable][]) {
           const list = rows[name] as unknown as readonly Record<string, unknown>[];
-          if (safe)
-            await insert(
-              client,
-              `${table.insert} FROM json_to_recordset($1::json) AS r(${table.columns}) ${ON_CONFLICT_NOTHING}`,
-              list,
-            );
-          else await this.#copyAppend(client, table, list);
+          await this.#copyStaged(client, table, list, safe ? ON_CONFLICT_NOTHING : undefined);
         }
         await insert(client, SQL.agents, agents.map(agentRow));
         if (fresh.length > 0) await beforeCommit(fresh);
@@ -291,24 +305,35 @@ export class PostgresSink {
   }
 
   /** COPY into the session's staging table, then one INSERT ... SELECT into the real one. */
-  async #copyAppend(client: PoolClient, table: AppendTable, rows: readonly Record<string, unknown>[]): Promise<void> {
+  async #copyStaged(
+    client: PoolClient,
+    table: StagedTable,
+    rows: readonly Record<string, unknown>[],
+    conflict: string | undefined,
+  ): Promise<void> {
     if (rows.length === 0) return;
-    if (!this.#staged.has(client)) {
-      for (const t of Object.values(APPEND)) {
-        await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${t.staging} (${t.columns}) ON COMMIT DELETE ROWS`);
-      }
-      this.#staged.add(client);
+    const copy = client.query(copyFrom(`COPY ${table.staging} FROM STDIN`));
+    const done = new Promise<void>((resolve, reject) => {
+      copy.once('finish', resolve);
+      copy.once('error', reject);
+    });
+    for (const chunk of copyText(rows, table.columnNames)) {
+      if (!copy.write(chunk)) await new Promise((r) => copy.once('drain', r));
     }
-    const names = table.columns.split(',').map((c) => c.trim().split(' ')[0]!);
-    await pipeline(Readable.from(copyText(rows, names)), client.query(copyFrom(`COPY ${table.staging} FROM STDIN`)));
-    await client.query(`${table.insert} FROM ${table.staging} r`);
+    copy.end();
+    await done;
+    await client.query(`${table.insert} FROM ${table.staging} r ${conflict ?? ''}`);
   }
 
   async #watermarks(client: PoolClient, events: readonly AcceptedEvent[]): Promise<Map<string, number>> {
     const hosts: string[] = [];
     const agentIds: string[] = [];
     const seen = new Set<string>();
+    let last: AcceptedEvent['event'] | undefined;
     for (const { event } of events) {
+      // Events come in runs of one agent: compare with the previous one before building a key.
+      if (last && last.host === event.host && last.agentId === event.agentId) continue;
+      last = event;
       const key = agentKey(event.host, event.agentId);
       if (seen.has(key)) continue;
       seen.add(key);
@@ -371,8 +396,13 @@ function copyField(v: unknown): string {
   if (v === null || v === undefined) return '\\N';
   if (typeof v === 'number') return String(v);
   if (typeof v === 'boolean') return v ? 't' : 'f';
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  const s = typeof v === 'string' ? v : Array.isArray(v) ? arrayLiteral(v) : postgresJson(v);
   return COPY_SPECIAL.test(s) ? s.replace(/[\\\t\n\r\0]/g, (c) => COPY_ESCAPES[c]!) : s;
+}
+
+/** A text[] literal: every element quoted, `"` and `\\` escaped inside. */
+function arrayLiteral(values: readonly unknown[]): string {
+  return `{${values.map((x) => `"${String(x).replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
 
 /** COPY text for rows, in chunks (lone surrogates become U+FFFD when the chunk is encoded). */

@@ -19,7 +19,7 @@ import type { ConsumerMetrics } from '../adapters/metrics.ts';
 import { PostgresSink } from '../adapters/postgres-sink.ts';
 import { splitSends } from '../adapters/topics.ts';
 import { planRecords } from '../core/ingest-batch.ts';
-import { type AcceptedEvent, decodeRawRecords } from '../core/raw-events.ts';
+import { type AcceptedEvent, decodeRawRecords, normalizedRecords } from '../core/raw-events.ts';
 import { TEAM_HEADER } from '../core/record-headers.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -58,22 +58,11 @@ export async function startRawConsumer(options: RawConsumerOptions): Promise<Raw
   const producer: Producer = await bus.producer();
 
   const publishNormalized = async (fresh: AcceptedEvent[]) => {
-    const byTeam = new Map<string | undefined, AcceptedEvent['event'][]>();
-    for (const a of fresh) {
-      let list = byTeam.get(a.team);
-      if (!list) {
-        list = [];
-        byTeam.set(a.team, list);
-      }
-      list.push(a.event);
-    }
-    const messages = [...byTeam].flatMap(([team, events]) =>
-      planRecords(events, NORMALIZED_RECORD_BYTES).map((r) => ({
-        key: r.key,
-        value: r.value,
-        ...(team !== undefined ? { headers: { [TEAM_HEADER]: team } } : {}),
-      })),
-    );
+    const messages = normalizedRecords(fresh, (events) => planRecords(events, NORMALIZED_RECORD_BYTES)).map((r) => ({
+      key: r.key,
+      value: r.value,
+      ...(r.team !== undefined ? { headers: { [TEAM_HEADER]: r.team } } : {}),
+    }));
     for (const send of splitSends(messages)) await producer.send(normalizedTopic, send);
   };
 

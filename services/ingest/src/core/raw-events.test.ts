@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { zstdCompressSync } from 'node:zlib';
 import { encodeBatch, goldenEvents, type TelemetryEvent } from '@tracer/events';
-import { agentKey, decodeRawRecords, dedupeEvents } from './raw-events.ts';
+import { agentKey, decodeRawRecords, dedupeEvents, normalizedRecords } from './raw-events.ts';
 
 test('records decode into valid events by tenant; each bad event is its own reject with its bytes', () => {
   const exit = goldenEvents.find((e) => e.type === 'process.exit')!;
@@ -67,4 +67,29 @@ test('the same batch twice writes nothing the second time', () => {
   const again = dedupeEvents(batch, new Map(first.agents.map((a) => [agentKey(a.host, a.agentId), a.maxSeq])));
   assert.equal(again.fresh.length, 0);
   assert.equal(again.duplicates, 3);
+});
+
+test('normalized records: a clean record whose events are all fresh goes on unchanged; others are re-encoded', () => {
+  const events = goldenEvents.map((e, i) => ({ ...e, seq: i }));
+  const clean = encodeBatch(events);
+  const decoded = decodeRawRecords([
+    { ref: 'a', value: clean, team: 't1' },
+    { ref: 'b', value: encodeBatch(events.map((e) => ({ ...e, seq: e.seq + 100 }))) },
+  ]);
+  const all = decoded.byTenant.get('acme')!;
+  const encoded: number[] = [];
+  const encode = (evs: TelemetryEvent[]) => {
+    encoded.push(evs.length);
+    return [{ key: 'k', value: encodeBatch(evs) }];
+  };
+  const out = normalizedRecords(all, encode);
+  assert.equal(out.length, 2);
+  assert.equal(out[0]!.value, clean, 'the first record as it came');
+  assert.equal(out[0]!.key, 'acme/ip-10-0-1-7');
+  assert.equal(out[0]!.team, 't1');
+  assert.deepEqual(encoded, []);
+  // Some events of the second record were replays: that record is re-encoded from the rest.
+  const partial = normalizedRecords([...all.slice(0, events.length), ...all.slice(events.length + 3)], encode);
+  assert.equal(partial.length, 2);
+  assert.deepEqual(encoded, [events.length - 3]);
 });

@@ -263,13 +263,25 @@ export function toRows(
   const rows = emptyRows();
   const processes = new Map<string, ProcessRow>();
   const hostInfo = new Map<string, HostInfoRow>();
+  // Nearly every process event of a batch is of one boot: remember the last lookup.
+  const lastBoot: { host?: string; prefix?: string; ns?: number | undefined } = {};
+  const bootOf = (host: string, prefix: string) => {
+    lastBoot.host = host;
+    lastBoot.prefix = prefix;
+    lastBoot.ns = bootWallNs(host, prefix);
+    return lastBoot.ns;
+  };
   for (const e of events) {
     switch (e.type) {
       case 'process.fork':
       case 'process.exec':
       case 'process.exit': {
         const upid = splitUpid(e.upid);
-        const boot = upid && bootWallNs(e.host, upid.bootPrefix);
+        const boot =
+          upid &&
+          (upid.bootPrefix === lastBoot.prefix && e.host === lastBoot.host
+            ? lastBoot.ns
+            : bootOf(e.host, upid.bootPrefix));
         // A malformed upid cannot pass validation; a missing boot is the caller's bug.
         if (!upid || boot === undefined) throw new Error(`no boot time for ${e.host} ${e.upid}`);
         const key = `${e.host}\u0000${e.upid}`;
