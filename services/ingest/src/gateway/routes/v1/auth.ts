@@ -15,7 +15,22 @@ export function apiKeyAuth(keys: KeyStore, scope: Scope): onRequestAsyncHookHand
         headers: CHALLENGE,
       });
     }
-    const result = await keys.authenticate(raw);
+    let result: Awaited<ReturnType<KeyStore['authenticate']>>;
+    try {
+      result = await keys.authenticate(raw);
+    } catch (err) {
+      // The key store (PostgreSQL) is unreachable: the agent keeps the batch and comes back.
+      request.log.warn({ err: (err as Error).message }, 'key lookup failed');
+      throw new ProblemError(
+        503,
+        'unavailable',
+        'Key store unavailable',
+        'API keys cannot be checked right now; retry',
+        {
+          headers: { 'retry-after': '5' },
+        },
+      );
+    }
     if (!result.ok) {
       const detail = result.reason === 'revoked' ? 'this API key was revoked' : 'this API key is not valid';
       throw new ProblemError(401, 'unauthorized', 'Invalid API key', detail, { headers: CHALLENGE });
