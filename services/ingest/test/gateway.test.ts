@@ -37,6 +37,7 @@ describe('ingest gateway', () => {
       maxBodyBytes: 256 * 1024,
       rateEventsPerSecond: 1_000_000,
       rateBurstEvents: 2_000_000,
+      lastUsedFlushMs: 200,
     });
     consumer = await runConsumer(env);
     tenantA = uniqueTenant('team-a');
@@ -77,6 +78,16 @@ describe('ingest gateway', () => {
     assert.equal(agent.rows[0].tenant_id, tenantA);
     const team = await env.db.pool.query('SELECT id FROM teams WHERE tenant_id = $1', [tenantA]);
     assert.equal(agent.rows[0].team_id, team.rows[0].id);
+  });
+
+  test('a key records its last use, in bulk rather than per request', async () => {
+    const { key, id } = await createApiKey(env.db.pool, { tenant: tenantA, team: 'genomics', scopes: ['ingest'] });
+    const lastUsed = async () =>
+      (await env.db.pool.query('SELECT last_used_at FROM api_keys WHERE id = $1', [id])).rows[0].last_used_at;
+    assert.equal(await lastUsed(), null);
+    for (let i = 0; i < 5; i++) assert.equal((await post(encodeBatch([]), batchHeaders(key))).status, 202);
+    const at = await eventually('last use recorded', async () => (await lastUsed()) ?? undefined);
+    assert.ok(Date.now() - at.getTime() < 60_000);
   });
 
   test('JSON bodies are accepted too', async () => {

@@ -173,7 +173,7 @@ export function loadAgentConfig(
     gatewayUrl,
     apiKey,
     spoolDir: str('spoolDir', join(dataDir(env), 'agent')),
-    spoolMaxBytes: int('spoolMaxBytes', 1024 * 1024 * 1024, 1024 * 1024, 1024 ** 4),
+    spoolMaxBytes: int('spoolMaxBytes', 1024 * 1024 * 1024, 256 * 1024, 1024 ** 4),
     sampleIntervalMs: int('sampleIntervalMs', 1000, 50, 3_600_000),
     batchMaxEvents: int('batchMaxEvents', 2000, 1, 100_000),
     batchMaxBytes: int('batchMaxBytes', 900 * 1024, 4096, 8 * 1024 * 1024),

@@ -74,7 +74,13 @@ export class Shipper {
         await this.#sleep(1000, true);
         continue;
       }
-      const delayMs = await this.#ship(records);
+      this.#spool.beginSend(records);
+      let delayMs: number;
+      try {
+        delayMs = await this.#ship(records);
+      } finally {
+        this.#spool.endSend();
+      }
       // A backoff is not cut short by new batches: only by stop().
       if (delayMs > 0) await this.#sleep(delayMs, false);
     }

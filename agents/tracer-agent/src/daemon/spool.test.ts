@@ -95,3 +95,24 @@ test('the agent id is made once and kept', () => {
     'agent-one',
   );
 });
+
+test('records being sent are never evicted: they count as sent once acknowledged, not as lost', () => {
+  const dir = tempDir();
+  const spool = Spool.open({ dir, maxBytes: 256 * 1024, segmentBytes: 64 * 1024 });
+  fill(spool, 0, 50);
+  const inFlight = spool.peek(1);
+  spool.beginSend(inFlight);
+  fill(spool, 50, 1000); // the spool overflows many times while that send is out
+  spool.ack(inFlight[0]!);
+  spool.endSend();
+  const stats = spool.stats();
+  assert.equal(stats.sentEvents, 10);
+  assert.equal(stats.sentEvents + stats.evictedEvents + stats.pendingEvents, 10_000);
+  // The rest of the segment that was being sent stayed; then one gap: the evicted events.
+  const left = spool.peek(10_000);
+  assert.equal(left[0]!.firstSeq, 10);
+  let gap = 0;
+  for (let i = 1; i < left.length; i++) gap += left[i]!.firstSeq - left[i - 1]!.lastSeq - 1;
+  assert.equal(gap, stats.evictedEvents);
+  assert.equal(left[left.length - 1]!.lastSeq, 9999);
+});

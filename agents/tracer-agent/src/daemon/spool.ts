@@ -93,6 +93,8 @@ export class Spool {
   #dirty = false;
   /** Highest seq ever appended (persisted through the records and agent.json). */
   #lastSeq = -1;
+  /** Segments holding records of the send in flight: not evictable until it ends. */
+  #sending = new Set<number>();
 
   private constructor(options: SpoolOptions) {
     this.dir = options.dir;
@@ -207,6 +209,15 @@ export class Spool {
     return out;
   }
 
+  /** The shipper is sending these records: their segments stay until `endSend`. */
+  beginSend(records: readonly SpoolRecord[]): void {
+    this.#sending = new Set(records.map((r) => r.segment));
+  }
+
+  endSend(): void {
+    this.#sending = new Set();
+  }
+
   /** Marks records up to and including `record` as done: sent, or refused for good. */
   ack(record: SpoolRecord, outcome: 'sent' | 'rejected' = 'sent'): void {
     let events = 0;
@@ -290,25 +301,34 @@ export class Spool {
     return this.#writeFd;
   }
 
-  /** Oldest-first eviction of whole segments until `incoming` bytes fit. */
+  /**
+   * Oldest-first eviction of whole segments until `incoming` bytes fit. The segment being
+   * written is never evicted, nor one whose records are being sent right now (they may yet
+   * arrive: counting them lost would be wrong); the spool may then pass its bound by a segment
+   * until that send ends.
+   */
   #evictFor(incoming: number): void {
     let total = this.#segments.reduce((n, s) => n + s.size, 0);
-    while (total + incoming > this.maxBytes && this.#segments.length > 1) {
-      const oldest = this.#segments[0]!;
-      for (const r of oldest.index) {
+    while (total + incoming > this.maxBytes) {
+      const victim = this.#segments.slice(0, -1).find((s) => !this.#sending.has(s.n));
+      if (!victim) return;
+      for (const r of victim.index) {
         const acked =
-          oldest.n < this.#cursor.segment || (oldest.n === this.#cursor.segment && r.offset < this.#cursor.offset);
+          victim.n < this.#cursor.segment || (victim.n === this.#cursor.segment && r.offset < this.#cursor.offset);
         if (!acked) this.#counters.evictedEvents += r.events;
       }
-      total -= oldest.size;
-      this.#dropSegment(oldest);
-      if (this.#cursor.segment <= oldest.n) this.#cursor = { segment: this.#segments[0]!.n, offset: 0 };
+      total -= victim.size;
+      this.#dropSegment(victim);
+      if (this.#cursor.segment === victim.n || this.#cursor.segment < this.#segments[0]!.n) {
+        const next = this.#segments.find((s) => s.n > victim.n)!;
+        this.#cursor = { segment: next.n, offset: 0 };
+      }
       this.#writeCursor();
     }
   }
 
   #dropSegment(segment: Segment): void {
-    this.#segments.shift();
+    this.#segments.splice(this.#segments.indexOf(segment), 1);
     rmSync(segment.path, { force: true });
   }
 
