@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -108,5 +109,87 @@ describe('agent to database through the gateway', () => {
         ? true
         : undefined;
     });
+  });
+
+  test('the spool outlives the agent: killed while the gateway is away, restarted, nothing is lost', {
+    timeout: 180_000,
+  }, async () => {
+    const tenant = uniqueTenant('restart');
+    const { key } = await createApiKey(env.db.pool, { tenant, team: 'pipelines', scopes: ['ingest'] });
+    writeFileSync(join(dir, 'restart.key'), key);
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const spoolDir = join(dir, 'restart-spool');
+    const start = () =>
+      spawn(
+        tracer,
+        [
+          'agent',
+          'start',
+          '--gateway',
+          `http://127.0.0.1:${port}`,
+          '--api-key-file',
+          join(dir, 'restart.key'),
+          '--spool-dir',
+          spoolDir,
+        ],
+        {
+          env: { ...process.env, TRACER_AGENT_FLUSH_MS: '100', TRACER_LOG_LEVEL: 'error' },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        },
+      );
+    const status = () => {
+      try {
+        return JSON.parse(readFileSync(join(spoolDir, 'status.json'), 'utf8'));
+      } catch {
+        return undefined;
+      }
+    };
+    let agent = start();
+    await eventually(
+      'events spooled while no gateway answers',
+      () => (status()?.pendingEvents ?? 0) > 500 || undefined,
+      60_000,
+    );
+    agent.kill('SIGKILL');
+    await once(agent, 'exit');
+    const before = status();
+    const second = await runGateway(env, { port });
+    try {
+      agent = start();
+      await eventually(
+        'the restarted agent to deliver its spool',
+        () => {
+          const s = status();
+          return s && s.pid !== before.pid && s.sentEvents >= before.pendingEvents && s.pendingEvents < 500
+            ? s
+            : undefined;
+        },
+        60_000,
+      );
+      agent.kill('SIGTERM');
+      await once(agent, 'exit');
+    } finally {
+      await second.close();
+    }
+    const final = status();
+    assert.equal(final.agentId, before.agentId, 'same agent id after the restart');
+    const row = await eventually(
+      'all its events in the database',
+      async () => {
+        const r = (await env.db.pool.query('SELECT * FROM ingest_agents WHERE tenant_id = $1', [tenant])).rows[0];
+        return r && Number(r.events_written) === final.sentEvents ? r : undefined;
+      },
+      60_000,
+    );
+    // One sequence across both lives of the agent, complete: nothing spooled was lost.
+    assert.equal(Number(row.max_seq), final.sentEvents - 1);
+    assert.equal(Number(row.seq_gap_events), 0);
+    assert.equal(final.evictedEvents, 0);
   });
 });
