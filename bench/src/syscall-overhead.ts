@@ -11,8 +11,8 @@
 // time is steadier than wall time on a shared machine. Ratios are per round (arm / base or
 // arm / untraced of the same round), then the median; the spread says how noisy it was.
 import { spawn } from 'node:child_process';
-import { loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { type BpfSource, createBpfSource } from '../../agents/tracer-agent/src/adapters/bpf-source.ts';
 import { median } from './capture.ts';
 

@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RawRecord } from '../src/adapters/bpf-addon.ts';
+import { captureTargetBits, OUTPUT_CAPTURE_POLICY } from '../src/adapters/bpf-source.ts';
 import {
   errnoName,
   mountOfPath,
   parseMountPoints,
   SyscallErrorAggregator,
 } from '../src/adapters/bpf-syscall-errors.ts';
-import { captureTargetBits, OUTPUT_CAPTURE_POLICY } from '../src/adapters/bpf-source.ts';
 
 type RawError = Extract<RawRecord, { kind: 'syscallError' }>;
 
@@ -46,6 +46,8 @@ test('a failed process: its last failures and the decisive ones, probing left ou
   a.onError(failure({ path: '/etc/ld.so.preload', syscall: 'access', tsNs: 10 }), UPID);
   a.onError(failure({ path: '/usr/lib/locale/C.UTF-8/LC_CTYPE', tsNs: 11 }), UPID);
   a.onError(failure({ path: '/tmp/x', syscall: 'readlink', err: 22, tsNs: 12 }), UPID);
+  a.onError(failure({ path: '/usr/bin/pyvenv.cfg', tsNs: 13 }), UPID);
+  a.onError(failure({ path: '/usr/bin/python3.11._pth', tsNs: 14 }), UPID);
   a.onError(failure({ path: 'reads/s1.fq', base: '/work/run', tsNs: 20 }), UPID);
   const out = a.onExit(UPID, { failed: true });
   assert.deepEqual(out, [
@@ -63,7 +65,7 @@ test('a failed process: its last failures and the decisive ones, probing left ou
       lastTs: 1_000_020,
     },
   ]);
-  assert.deepEqual(a.stats, { emitted: 1, omitted: 3, evicted: 0 });
+  assert.deepEqual(a.stats, { emitted: 1, omitted: 5, evicted: 0 });
   assert.equal(a.processes, 0);
 });
 

@@ -20,13 +20,13 @@ import {
 } from './bpf-addon.ts';
 import { mountOfPath, parseMountPoints, SyscallErrorAggregator, type SyscallErrorStats } from './bpf-syscall-errors.ts';
 import {
-  type CgroupResources,
   CgroupDirectory,
+  type CgroupResources,
   ContainerTracker,
   cgroupIdHierarchy,
   cgroupMounts,
-  readCgroupResources,
   type RuntimeRoots,
+  readCgroupResources,
 } from './containers.ts';
 import { decodeWaitStatus } from './procfs.ts';
 

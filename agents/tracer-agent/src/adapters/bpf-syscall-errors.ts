@@ -45,13 +45,17 @@ export const SIGNIFICANT_ERRNOS = new Set([
 /** Failures of a failed process that are kept whatever came after (permissions, limits). */
 const DECISIVE_ERRNOS = new Set([...SIGNIFICANT_ERRNOS, 'EACCES', 'EPERM', 'ETXTBSY', 'ENOEXEC', 'E2BIG', 'EAGAIN']);
 
-/** Probing every process does before main() (loader, locale): never the explanation. */
+/** Probing runtimes do before the program runs (loader, locale, Python's getpath): never the
+ * explanation. */
 const PROBE_PATHS = [
   /^\/etc\/ld\.so\.preload$/,
   /^\/usr\/lib\/locale\//,
   /^\/usr\/share\/locale\//,
   /\/gconv\//,
   /^\/usr\/share\/zoneinfo\//,
+  /\/pyvenv\.cfg$/,
+  /\/python[0-9.]*\._pth$/,
+  /\/pybuilddir\.txt$/,
 ];
 
 /** Calls that fail by design in common use (readlink on a non-link, rm -f, mkdir -p). */
