@@ -38,6 +38,10 @@ describe('migrations', { concurrency: true }, () => {
     const modes = (await timeSeriesTables(db.pool)).map((t) => [t.table, t.mode]);
     const mode = timescale ? 'timescaledb' : 'native';
     assert.deepEqual(modes, [
+      ['file_opens', mode],
+      ['host_samples', mode],
+      ['oom_kills', mode],
+      ['process_logs', mode],
       ['process_samples', mode],
       ['processes', mode],
     ]);
@@ -66,6 +70,15 @@ describe('migrations', { concurrency: true }, () => {
        ORDER BY c.relname`,
     );
     assert.deepEqual(rows, [
+      // api_keys: tenant isolation, plus read and last-use update for the key lookup role.
+      { relname: 'api_keys', rls: true, forced: true, policies: 3 },
+      { relname: 'file_opens', rls: true, forced: true, policies: 1 },
+      { relname: 'host_boots', rls: true, forced: true, policies: 1 },
+      { relname: 'host_info', rls: true, forced: true, policies: 1 },
+      { relname: 'host_samples', rls: true, forced: true, policies: 1 },
+      { relname: 'ingest_agents', rls: true, forced: true, policies: 1 },
+      { relname: 'oom_kills', rls: true, forced: true, policies: 1 },
+      { relname: 'process_logs', rls: true, forced: true, policies: 1 },
       { relname: 'process_samples', rls: true, forced: true, policies: 1 },
       { relname: 'processes', rls: true, forced: true, policies: 1 },
       { relname: 'teams', rls: true, forced: true, policies: 1 },

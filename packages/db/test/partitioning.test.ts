@@ -25,6 +25,10 @@ describe('native time partitioning', () => {
     assert.deepEqual(
       tables.map((t) => [t.table, t.mode, t.chunkInterval, t.retention]),
       [
+        ['file_opens', 'native', '1 day', '35 days'],
+        ['host_samples', 'native', '1 day', '35 days'],
+        ['oom_kills', 'native', '7 days', '400 days'],
+        ['process_logs', 'native', '1 day', '35 days'],
         ['process_samples', 'native', '1 day', '35 days'],
         ['processes', 'native', '7 days', '400 days'],
       ],
@@ -92,10 +96,7 @@ describe('native time partitioning', () => {
     const again = await maintainTimeSeries(db.pool);
     assert.deepEqual(
       again.map((r) => [r.created, r.dropped]),
-      [
-        [0, 0],
-        [0, 0],
-      ],
+      again.map(() => [0, 0]),
       'a second run has nothing to do',
     );
   });

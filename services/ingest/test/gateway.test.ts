@@ -90,6 +90,26 @@ describe('ingest gateway', () => {
     assert.ok(Date.now() - at.getTime() < 60_000);
   });
 
+  test('as the app role, a key resolves only through tracer_api_key; the table shows nothing without a tenant', async () => {
+    const { id } = await createApiKey(env.db.pool, { tenant: tenantA, team: 'genomics', scopes: ['ingest'] });
+    const client = await env.db.pool.connect();
+    try {
+      await client.query('BEGIN; SET LOCAL ROLE tracer_app');
+      assert.equal((await client.query('SELECT * FROM api_keys')).rowCount, 0);
+      const found = await client.query('SELECT tenant_id, scopes FROM tracer_api_key($1)', [id]);
+      assert.deepEqual(found.rows, [{ tenant_id: tenantA, scopes: ['ingest'] }]);
+      await client.query('SELECT tracer_touch_api_keys($1, now())', [[id]]);
+      await client.query("SELECT set_config('tracer.tenant_id', $1, true)", [tenantA]);
+      const own = await client.query('SELECT last_used_at FROM api_keys WHERE id = $1', [id]);
+      assert.ok(own.rows[0].last_used_at instanceof Date);
+      await client.query("SELECT set_config('tracer.tenant_id', $1, true)", [tenantB]);
+      assert.equal((await client.query('SELECT * FROM api_keys WHERE id = $1', [id])).rowCount, 0);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  });
+
   test('JSON bodies are accepted too', async () => {
     const events = syntheticEvents({ tenant: tenantA, host: 'host-json', agentId: 'agent-j', processes: 2 });
     const res = await post(JSON.stringify({ events }), {

@@ -1,7 +1,7 @@
 // API keys in PostgreSQL: creation, listing and revocation (the `tracer keys` commands), and
 // the gateway's key store: lookups cached in memory, revocations pushed through Redis, last
 // use written for all keys at once every few seconds instead of once per request.
-import type { Pool } from '@tracer/db';
+import type { Pool, PoolClient } from '@tracer/db';
 import type { Logger } from '@tracer/log';
 import { Redis } from 'ioredis';
 import { hashSecret, type KeyIdentity, newApiKey, parseApiKey, type Scope, secretMatches } from '../core/api-key.ts';
@@ -28,6 +28,8 @@ export async function createApiKey(
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    // teams and api_keys force row-level security even on their owner: act as this tenant.
+    await client.query("SELECT set_config('tracer.tenant_id', $1, true)", [input.tenant]);
     const tenant = await client.query(
       'INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING RETURNING id',
       [input.tenant],
@@ -80,8 +82,29 @@ export interface ListedKey {
   revokedAt: Date | null;
 }
 
+/**
+ * Keys of one tenant, or of all when the database role may see every tenant's rows (the
+ * owner on the dev stack is a superuser; elsewhere pass a tenant).
+ */
 export async function listApiKeys(pool: Pool, filter: { tenant?: string } = {}): Promise<ListedKey[]> {
-  const { rows } = await pool.query<{
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN READ ONLY');
+    if (filter.tenant !== undefined)
+      await client.query("SELECT set_config('tracer.tenant_id', $1, true)", [filter.tenant]);
+    const listed = await selectKeys(client, filter);
+    await client.query('COMMIT');
+    return listed;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+async function selectKeys(client: PoolClient, filter: { tenant?: string }): Promise<ListedKey[]> {
+  const { rows } = await client.query<{
     id: string;
     tenant_id: string;
     team_id: string;
@@ -121,15 +144,32 @@ export async function revokeApiKey(
   redis?: Redis,
 ): Promise<'revoked' | 'already' | 'unknown'> {
   const id = parseApiKey(idOrKey)?.id ?? idOrKey.trim();
-  const { rows } = await pool.query<{ was_revoked: boolean }>(
-    `UPDATE api_keys k SET revoked_at = COALESCE(k.revoked_at, now())
-     FROM (SELECT id, revoked_at IS NOT NULL AS was_revoked FROM api_keys WHERE id = $1 FOR UPDATE) old
-     WHERE k.id = old.id RETURNING old.was_revoked`,
-    [id],
-  );
-  if (rows.length === 0) return 'unknown';
+  // The key's tenant first (through the lookup function), then the update as that tenant.
+  const owner = await pool.query<{ tenant_id: string }>('SELECT tenant_id FROM tracer_api_key($1)', [id]);
+  const tenant = owner.rows[0]?.tenant_id;
+  if (tenant === undefined) return 'unknown';
+  const client = await pool.connect();
+  let wasRevoked: boolean;
+  try {
+    await client.query('BEGIN');
+    await client.query("SELECT set_config('tracer.tenant_id', $1, true)", [tenant]);
+    const { rows } = await client.query<{ was_revoked: boolean }>(
+      `UPDATE api_keys k SET revoked_at = COALESCE(k.revoked_at, now())
+       FROM (SELECT id, revoked_at IS NOT NULL AS was_revoked FROM api_keys WHERE id = $1 FOR UPDATE) old
+       WHERE k.id = old.id RETURNING old.was_revoked`,
+      [id],
+    );
+    await client.query('COMMIT');
+    if (rows.length === 0) return 'unknown';
+    wasRevoked = rows[0]!.was_revoked;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
   await redis?.publish(REVOCATION_CHANNEL, id);
-  return rows[0]!.was_revoked ? 'already' : 'revoked';
+  return wasRevoked ? 'already' : 'revoked';
 }
 
 /** Tells every gateway listening on Redis that a key is revoked (`tracer keys revoke`). */
