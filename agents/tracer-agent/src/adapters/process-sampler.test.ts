@@ -33,3 +33,19 @@ test('skips a pid whose start time no longer matches its upid (reused) and pids 
     [],
   );
 });
+
+test('copies the source syscall classes and cgroup resources into the sample', () => {
+  const syscalls = { sync: { count: 12, ns: 9_000_000 }, file: { count: 40, ns: 1_000_000 } };
+  const cgroup = {
+    memoryLimitBytes: 512 * 1024 * 1024,
+    memoryUsageBytes: 100 * 1024 * 1024,
+    pressure: { memory: { some10: 12.5, full10: 2 } },
+  };
+  const [s] = sampleProcesses([[process.pid, self()]], { counters: () => ({ ioWaitNs: 1, syscalls, cgroup }) });
+  assert.equal(s?.type, 'process.sample');
+  assert.deepEqual(s.syscalls, syscalls);
+  assert.deepEqual(s.cgroup, cgroup);
+  const [bare] = sampleProcesses([[process.pid, self()]], { counters: () => ({ ioWaitNs: 1 }) });
+  assert.equal(bare && 'syscalls' in bare, false);
+  assert.equal(bare && 'cgroup' in bare, false);
+});

@@ -1,12 +1,20 @@
 // Periodic per-process samples (process.sample) for the live processes of a trace, from
 // /proc, merged with the kernel-side counters a source has and /proc lacks (I/O wait, network
-// bytes). One timer; a sample per live process per interval.
+// bytes, syscall time by class, the cgroup's memory limit/usage/pressure). One timer; a sample
+// per live process per interval.
+import type { PayloadOf } from '@tracer/events';
 import type { ProcessCounters, SourceRecord, TelemetrySource } from '../core/source.ts';
 import { NS_PER_TICK, upidMatchesStartTicks } from '../core/upid.ts';
 import { nowNs } from './clock.ts';
 import { defaultProcPaths, delayAccountingEnabled, type ProcPaths, readIo, readStat, readStatus } from './procfs.ts';
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 1000;
+
+/** What a source may give per pid: the BPF source adds syscall classes and the cgroup's resources. */
+export type SamplerCounters = ProcessCounters & {
+  syscalls?: PayloadOf<'process.sample'>['syscalls'];
+  cgroup?: PayloadOf<'process.sample'>['cgroup'];
+};
 
 export interface ProcessSamplerOptions {
   intervalMs?: number;
@@ -22,7 +30,7 @@ export interface ProcessSamplerOptions {
 /** Samples each live process once; pids reused since their upid was issued are skipped. */
 export function sampleProcesses(
   live: Iterable<[number, string]>,
-  options: { paths?: ProcPaths; counters?: (pid: number) => ProcessCounters | undefined; delayAcct?: boolean } = {},
+  options: { paths?: ProcPaths; counters?: (pid: number) => SamplerCounters | undefined; delayAcct?: boolean } = {},
 ): SourceRecord[] {
   const paths = options.paths ?? defaultProcPaths;
   const delayAcct = options.delayAcct ?? delayAccountingEnabled(paths);
@@ -47,6 +55,8 @@ export function sampleProcesses(
       ...(ioWaitNs !== undefined ? { ioWaitNs } : {}),
       ...(counters?.netSendBytes !== undefined ? { netSendBytes: counters.netSendBytes } : {}),
       ...(counters?.netRecvBytes !== undefined ? { netRecvBytes: counters.netRecvBytes } : {}),
+      ...(counters?.syscalls ? { syscalls: counters.syscalls } : {}),
+      ...(counters?.cgroup ? { cgroup: counters.cgroup } : {}),
       state: stat.state.slice(0, 1),
       threads: stat.threads,
     });
@@ -57,7 +67,9 @@ export function sampleProcesses(
 export function startProcessSampler(options: ProcessSamplerOptions): { stop(): void; tick(): void } {
   const paths = options.paths ?? defaultProcPaths;
   const delayAcct = delayAccountingEnabled(paths);
-  const counters = options.source?.counters?.bind(options.source);
+  const counters = options.source?.counters?.bind(options.source) as
+    | ((pid: number) => SamplerCounters | undefined)
+    | undefined;
   const tick = () => {
     const batch = [
       ...(options.extra?.() ?? []),
