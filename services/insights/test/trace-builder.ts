@@ -74,6 +74,9 @@ export function traceBuilder(start = T0) {
         netSendBytes?: number;
         netRecvBytes?: number;
         state?: string;
+        /** Cumulative seconds asleep in fsync-class calls. */
+        syncS?: number;
+        cgroup?: { limit?: number; usage?: number; memSome10?: number };
       },
     ) {
       push({
@@ -89,6 +92,16 @@ export function traceBuilder(start = T0) {
         ...(s.ioWaitS !== undefined ? { ioWaitNs: Math.round(s.ioWaitS * S) } : {}),
         ...(s.netSendBytes !== undefined ? { netSendBytes: s.netSendBytes } : {}),
         ...(s.netRecvBytes !== undefined ? { netRecvBytes: s.netRecvBytes } : {}),
+        ...(s.syncS !== undefined ? { syscalls: { sync: { count: 1, ns: Math.round(s.syncS * S) } } } : {}),
+        ...(s.cgroup
+          ? {
+              cgroup: {
+                ...(s.cgroup.limit !== undefined ? { memoryLimitBytes: s.cgroup.limit } : {}),
+                ...(s.cgroup.usage !== undefined ? { memoryUsageBytes: s.cgroup.usage } : {}),
+                ...(s.cgroup.memSome10 !== undefined ? { pressure: { memory: { some10: s.cgroup.memSome10 } } } : {}),
+              },
+            }
+          : {}),
       });
       return api;
     },
@@ -105,6 +118,8 @@ export function traceBuilder(start = T0) {
         peakRssBytes?: number;
         cpuS?: number;
         ioWaitS?: number;
+        /** Seconds asleep in fsync-class calls over the whole life. */
+        syncS?: number;
         /** The /proc fallback reaped it before reading its status. */
         unknown?: boolean;
       } = {},
@@ -124,6 +139,7 @@ export function traceBuilder(start = T0) {
         readBytes: 0,
         writeBytes: 0,
         ...(o.ioWaitS !== undefined ? { ioWaitNs: Math.round(o.ioWaitS * S) } : {}),
+        ...(o.syncS !== undefined ? { syscalls: { sync: { count: 1, ns: Math.round(o.syncS * S) } } } : {}),
       });
       return api;
     },
@@ -144,7 +160,15 @@ export function traceBuilder(start = T0) {
       pid: number,
       syscall: string,
       errno: string,
-      o: { path?: string; addr?: string; count?: number } = {},
+      o: {
+        path?: string;
+        addr?: string;
+        count?: number;
+        mount?: string;
+        flags?: number;
+        firstS?: number;
+        lastS?: number;
+      } = {},
     ) {
       push({
         ...env(),
@@ -156,11 +180,15 @@ export function traceBuilder(start = T0) {
         count: o.count ?? 1,
         ...(o.path ? { path: o.path } : {}),
         ...(o.addr ? { addr: o.addr } : {}),
+        ...(o.mount ? { mount: o.mount } : {}),
+        ...(o.flags !== undefined ? { flags: o.flags } : {}),
+        ...(o.firstS !== undefined ? { firstTs: Math.round(o.firstS * S) } : {}),
+        ...(o.lastS !== undefined ? { lastTs: Math.round(o.lastS * S) } : {}),
       });
       return api;
     },
-    fileOpen(pid: number, path: string, error?: string) {
-      push({ ...env(), type: 'file.open', pid, upid: upid(pid), path, flags: 0, ...(error ? { error } : {}) });
+    fileOpen(pid: number, path: string, error?: string, flags = 0) {
+      push({ ...env(), type: 'file.open', pid, upid: upid(pid), path, flags, ...(error ? { error } : {}) });
       return api;
     },
     host(o: {

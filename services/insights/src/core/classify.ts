@@ -4,7 +4,7 @@
 // category wins if it is confident enough, else the answer is `unknown`.
 import { createHash } from 'node:crypto';
 import type { RootCauseCategory } from '@tracer/events';
-import type { EvidenceLine, EvidencePacket } from './evidence.ts';
+import { type EvidenceLine, type EvidencePacket, isExecCall, isForkCall, openIntent } from './evidence.ts';
 import { SIGKILL, SIGTERM, SIGXCPU, signalFromExitCode, signalName } from './exit-codes.ts';
 import { nextStepsFor } from './next-steps.ts';
 
@@ -158,25 +158,75 @@ export function collectVotes(p: EvidencePacket): ClassifierVote[] {
     );
   }
 
-  for (const e of [
+  const calls: Array<{
+    pid: number;
+    syscall: string;
+    errno: string;
+    count: number;
+    path?: string;
+    addr?: string;
+    mount?: string;
+    flags?: number;
+  }> = [
     ...p.syscallErrors,
-    ...p.failedOpens.map((o) => ({ pid: o.pid, syscall: 'open', errno: o.error, count: o.count, path: o.path })),
-  ]) {
-    const what = `${e.syscall} ${e.errno}${'path' in e && e.path ? ` ${e.path}` : ''}${'addr' in e && e.addr ? ` ${e.addr}` : ''}${e.count > 1 ? ` (x${e.count})` : ''}`;
+    ...p.failedOpens.map((o) => ({
+      pid: o.pid,
+      syscall: 'openat',
+      errno: o.error,
+      count: o.count,
+      path: o.path,
+      ...(o.flags !== undefined ? { flags: o.flags } : {}),
+    })),
+  ];
+  const own = (e: { pid: number }) => e.pid === p.process.pid;
+  for (const [i, e] of calls.entries()) {
+    const what = `${e.syscall} ${e.errno}${e.path ? ` ${e.path}` : ''}${e.addr ? ` ${e.addr}` : ''}${e.count > 1 ? ` (x${e.count})` : ''}`;
+    const on = e.mount ? ` on ${e.mount}` : '';
+    // The failing process's newest failure (the packet lists them newest first) weighs most.
+    const lead = i === 0 || own(e) ? 0 : -0.05;
     switch (e.errno) {
       case 'ENOSPC':
       case 'EDQUOT':
-        add('disk_full', 0.95, `failed call ${what}`, 'syscall');
+        add(
+          'disk_full',
+          0.95,
+          `failed call ${what}: ${e.errno === 'EDQUOT' ? 'disk quota exceeded' : 'no space left'}${on || (e.path ? ` writing ${e.path}` : '')}`,
+          'syscall',
+        );
         break;
       case 'EROFS':
+        add('permission', 0.8 + lead, `failed call ${what}: read-only filesystem${on}`, 'syscall');
+        break;
       case 'EACCES':
       case 'EPERM':
-        add('permission', 0.75, `failed call ${what}`, 'syscall');
+        add('permission', 0.75 + lead, `failed call ${what}`, 'syscall');
         break;
       case 'ENOENT':
-      case 'ENOTDIR':
-        add('missing_input', 0.65, `failed call ${what}`, 'syscall');
+      case 'ENOTDIR': {
+        if (isExecCall(e.syscall)) {
+          const prog = e.path ? e.path.split('/').pop() : undefined;
+          add(
+            'missing_dependency',
+            0.85,
+            `failed call ${what}: command not found${prog ? ` (${prog})` : ''}, exit 127`,
+            'syscall',
+          );
+          break;
+        }
+        const intent = openIntent(e);
+        if (intent === 'output') {
+          // The input is not what is missing: the place the tool was told to write to is.
+          const dir = e.path ? e.path.replace(/\/[^/]*$/, '') || '/' : undefined;
+          add(
+            'config_error',
+            0.7 + lead,
+            `failed call ${what}: output directory ${dir ?? '(unknown)'} does not exist`,
+            'syscall',
+          );
+        } else if (intent === 'write') add('config_error', 0.5 + lead, `failed call ${what}: opened for writing`, 'syscall');
+        else add('missing_input', (intent === 'input' ? 0.75 : 0.65) + lead, `failed call ${what}`, 'syscall');
         break;
+      }
       case 'ECONNREFUSED':
       case 'ETIMEDOUT':
       case 'EHOSTUNREACH':
@@ -184,12 +234,24 @@ export function collectVotes(p: EvidencePacket): ClassifierVote[] {
       case 'ECONNRESET':
         add('network', 0.8, `failed call ${what}`, 'syscall');
         break;
-      case 'ENOMEM':
-        add('oom', e.count >= 3 ? 0.7 : 0.45, `failed call ${what}`, 'syscall');
+      case 'ENOMEM': {
+        const mem = /^(?:mmap|mremap|brk|clone|clone3|fork|vfork)$/.test(e.syscall);
+        const w = mem ? Math.min(0.85, 0.45 + 0.2 * Math.log10(1 + e.count)) : 0.3;
+        add('oom', w, `failed call ${what}: out of memory`, 'syscall');
+        break;
+      }
+      case 'EAGAIN':
+        if (isForkCall(e.syscall))
+          add('config_error', 0.7, `failed call ${what}: process limit reached (ulimit -u / pids.max)`, 'syscall');
         break;
       case 'EMFILE':
       case 'ENFILE':
-        add('config_error', 0.6, `failed call ${what}: open-file limit`, 'syscall');
+        add(
+          'config_error',
+          0.7,
+          `failed call ${what}: ${e.errno === 'EMFILE' ? 'open-file limit (ulimit -n)' : 'system-wide open-file limit'} reached`,
+          'syscall',
+        );
         break;
     }
   }

@@ -55,8 +55,19 @@ export interface EvidencePacket {
     maxIoSome10?: number;
     minMemoryAvailableBytes?: number;
   };
-  syscallErrors: Array<{ pid: number; syscall: string; errno: string; count: number; path?: string; addr?: string }>;
-  failedOpens: Array<{ pid: number; path: string; error: string; count: number }>;
+  /** Failed calls of the failing process (and its failed children), newest first. */
+  syscallErrors: Array<{
+    pid: number;
+    syscall: string;
+    errno: string;
+    count: number;
+    path?: string;
+    addr?: string;
+    mount?: string;
+    flags?: number;
+    lastTs?: number;
+  }>;
+  failedOpens: Array<{ pid: number; path: string; error: string; count: number; flags?: number }>;
   /** Configured time limit of the step, when known. */
   timeLimitNs?: number;
   /** A timeout(1)-style wrapper among the ancestors exited 124. */
@@ -93,7 +104,14 @@ const fileSyscalls =
   /^(?:open|openat|openat2|creat|stat|lstat|newfstatat|statx|access|faccessat2?|readlink|readlinkat|truncate|ftruncate|mkdir|mkdirat|rename|renameat2?|unlink|unlinkat|write|pwrite64|writev|fsync|fdatasync|fallocate|link|linkat|symlink|symlinkat|chdir)$/;
 
 /** Keeps the failed calls that can explain a failure. */
-export function relevantSyscallError(e: { syscall: string; errno: string; path?: string; addr?: string }): boolean {
+export function relevantSyscallError(e: {
+  syscall: string;
+  errno: string;
+  path?: string;
+  addr?: string;
+}): boolean {
+  // A fork refused for the process limit (RLIMIT_NPROC, pids.max).
+  if (e.errno === 'EAGAIN') return isForkCall(e.syscall);
   if (
     [
       'ENOSPC',
@@ -122,6 +140,27 @@ export function relevantSyscallError(e: { syscall: string; errno: string; path?:
     return fileSyscalls.test(e.syscall) || e.syscall.startsWith('open');
   }
   return false;
+}
+
+export const O_ACCMODE = 3;
+export const O_CREAT = 0o100;
+
+export function isForkCall(syscall: string): boolean {
+  return /^(?:clone|clone3|fork|vfork)$/.test(syscall);
+}
+export function isOpenCall(syscall: string): boolean {
+  return /^(?:open|openat|openat2|creat)$/.test(syscall);
+}
+export function isExecCall(syscall: string): boolean {
+  return syscall === 'execve' || syscall === 'execveat';
+}
+
+/** What a failed open was for: reading an input, creating an output, or unknown (no flags). */
+export function openIntent(e: { syscall: string; flags?: number }): 'input' | 'output' | 'write' | undefined {
+  if (e.syscall === 'creat') return 'output';
+  if (e.flags === undefined || !isOpenCall(e.syscall)) return undefined;
+  if (e.flags & O_CREAT) return 'output';
+  return (e.flags & O_ACCMODE) === 0 ? 'input' : 'write';
 }
 
 function ancestorsUpTo(state: EngineState, from: ProcessRecord, top: ProcessRecord | undefined): ProcessRecord[] {
@@ -203,8 +242,11 @@ export function buildEvidencePacket(
   // Wrappers (the chain above the culprit) probe for files as a matter of course (outputs,
   // configs): their failed calls stay out; their messages (log lines) stay in.
   for (const p of related.filter((r) => !chain.includes(r) || r.key === culprit.key)) {
+    // A shell that exited 127 after a failed execve: the command it could not find.
+    const notFound = p.exit?.code === 127 || (p.key === culprit.key && culprit.exit?.code === 127);
     for (const e of p.syscallErrors) {
-      if (relevantSyscallError(e))
+      const exec = isExecCall(e.syscall) && e.errno === 'ENOENT' && notFound && !!e.path;
+      if (exec || relevantSyscallError(e))
         syscallErrors.push({
           pid: p.pid,
           syscall: e.syscall,
@@ -212,13 +254,28 @@ export function buildEvidencePacket(
           count: e.count,
           ...(e.path ? { path: e.path } : {}),
           ...(e.addr ? { addr: e.addr } : {}),
+          ...(e.mount ? { mount: e.mount } : {}),
+          ...(e.flags !== undefined ? { flags: e.flags } : {}),
+          lastTs: e.lastTs,
         });
     }
     for (const o of p.failedOpens) {
-      if (relevantSyscallError({ syscall: 'openat', errno: o.error, path: o.path }))
-        failedOpens.push({ pid: p.pid, path: o.path, error: o.error, count: o.count });
+      // The same failed open seen by both hooks (file.open with an error and syscall.error) is one.
+      const dup = p.syscallErrors.some((e) => e.path === o.path && e.errno === o.error && isOpenCall(e.syscall));
+      if (!dup && relevantSyscallError({ syscall: 'openat', errno: o.error, path: o.path }))
+        failedOpens.push({
+          pid: p.pid,
+          path: o.path,
+          error: o.error,
+          count: o.count,
+          ...(o.flags !== undefined ? { flags: o.flags } : {}),
+        });
     }
   }
+  // The failing process's own calls first, then the newest: the last failure before the exit decides.
+  syscallErrors.sort(
+    (a, b) => Number(b.pid === culprit.pid) - Number(a.pid === culprit.pid) || (b.lastTs ?? 0) - (a.lastTs ?? 0),
+  );
 
   const exit = culprit.exit;
   const packet: EvidencePacket = {

@@ -105,7 +105,7 @@ export function reportFailure(ctx: DetectorContext, reported: ProcessRecord): Ro
   const cause =
     rc.category === 'unknown'
       ? rc.criticalIssue.replace(/^.*?failed[^;]*;\s*/, '')
-      : `${describeCategory(rc.category)}${rc.causes[0]?.evidence[0] ? ` (${rc.causes[0].evidence[0]})` : ''}.`;
+      : `${describeCategory(rc.category)}${rc.causes[0]?.evidence[0] ? ` (${rc.causes[0].evidence[0]})` : ''}${decisiveCall(rc)}.`;
   let summary: string;
   let evidence: InsightDraft['evidence'] = {};
   if (kind === 'oom_kill') {
@@ -173,4 +173,15 @@ export function refreshFailures(ctx: DetectorContext): void {
     if (!hit && !culprit.children.some((k) => ctx.state.touched.has(k))) continue;
     reportFailure(ctx, reported);
   }
+}
+
+/**
+ * The decisive failed call, when the cause rests on something else (a log line): the kernel's
+ * record next to the failing tool, for every category. Empty when the cause already names it.
+ */
+function decisiveCall(rc: RootCause): string {
+  const ev = rc.causes[0]?.evidence ?? [];
+  if (ev[0]?.startsWith('failed call')) return '';
+  const call = ev.find((e) => e.startsWith('failed call'));
+  return call ? `; ${call}` : '';
 }

@@ -301,8 +301,12 @@ export function onSyscallError(p: ProcessRecord, e: SyscallError): void {
     (r) => r.syscall === e.syscall && r.errno === e.errno && r.path === e.path && r.addr === e.addr,
   );
   if (same) {
+    // Periodic flushes of a long-running process send the new occurrences only: they add up.
     same.count += e.count;
-    same.lastTs = e.lastTs ?? e.ts;
+    same.firstTs = Math.min(same.firstTs, e.firstTs ?? e.ts);
+    same.lastTs = Math.max(same.lastTs, e.lastTs ?? e.ts);
+    if (same.mount === undefined && e.mount !== undefined) same.mount = e.mount;
+    if (same.flags === undefined && e.flags !== undefined) same.flags = e.flags;
     return;
   }
   if (p.syscallErrors.length >= MAX_SYSCALL_RECORDS) return;
@@ -312,6 +316,8 @@ export function onSyscallError(p: ProcessRecord, e: SyscallError): void {
     count: e.count,
     ...(e.path !== undefined ? { path: e.path } : {}),
     ...(e.addr !== undefined ? { addr: e.addr } : {}),
+    ...(e.mount !== undefined ? { mount: e.mount } : {}),
+    ...(e.flags !== undefined ? { flags: e.flags } : {}),
     firstTs: e.firstTs ?? e.ts,
     lastTs: e.lastTs ?? e.ts,
   });
@@ -325,7 +331,7 @@ export function onFileOpen(p: ProcessRecord, f: FileOpen): void {
     return;
   }
   if (p.failedOpens.length < MAX_SYSCALL_RECORDS)
-    p.failedOpens.push({ path: f.path, error: f.error, count: 1, ts: f.ts });
+    p.failedOpens.push({ path: f.path, error: f.error, count: 1, ts: f.ts, flags: f.flags });
 }
 
 export function isAlive(p: ProcessRecord): boolean {

@@ -62,6 +62,10 @@ export interface SyscallErrorRecord {
   count: number;
   path?: string;
   addr?: string;
+  /** The mount point holding `path` (ENOSPC, EDQUOT, EROFS): the filesystem. */
+  mount?: string;
+  /** O_* flags of a failed open. */
+  flags?: number;
   firstTs: number;
   lastTs: number;
 }
@@ -100,7 +104,7 @@ export interface ProcessRecord extends ProcessIdentity {
   lastOutputTs?: number;
   streams: Partial<Record<Stream, StreamState>>;
   syscallErrors: SyscallErrorRecord[];
-  failedOpens: Array<{ path: string; error: string; count: number; ts: number }>;
+  failedOpens: Array<{ path: string; error: string; count: number; ts: number; flags?: number }>;
   oom?: OomKill;
   /** Host conditions seen while the process was alive. */
   hostSeen?: {

@@ -23,7 +23,7 @@ test('ENOSPC from the kernel opens disk_full at once, while the process still ru
     insights.map((i) => [i.kind, i.pid, i.category]),
     [['disk_full', 101, 'disk_full']],
   );
-  assert.match(insights[0]!.summary, /write failed with ENOSPC on \/mnt\/small\/x/);
+  assert.match(insights[0]!.summary, /failed call write ENOSPC \/mnt\/small\/x/);
 });
 
 test('the failure that follows updates the same insight with the exit and the error line', () => {

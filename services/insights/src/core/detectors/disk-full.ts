@@ -16,7 +16,7 @@ export function diskFullEvidence(p: ProcessRecord): {
     .concat(p.streams.stdout?.findings ?? [])
     .filter((f) => f.category === 'disk_full');
   const what = sys
-    ? `${sys.syscall} failed with ${sys.errno}${sys.path ? ` on ${sys.path}` : ''}${sys.count > 1 ? ` (x${sys.count})` : ''}`
+    ? `failed call ${sys.syscall} ${sys.errno}${sys.path ? ` ${sys.path}` : ''}${sys.count > 1 ? ` (x${sys.count})` : ''}${sys.mount ? `: filesystem ${sys.mount} is ${sys.errno === 'EDQUOT' ? 'over quota' : 'full'}` : ''}`
     : open
       ? `open of ${open.path} failed with ${open.error}`
       : `"${lines[0]?.text.slice(0, 160) ?? 'No space left on device'}"`;
@@ -24,7 +24,13 @@ export function diskFullEvidence(p: ProcessRecord): {
     what,
     evidence: {
       ...(sys
-        ? { syscall: sys.syscall, errno: sys.errno, failedCalls: sys.count, ...(sys.path ? { path: sys.path } : {}) }
+        ? {
+            syscall: sys.syscall,
+            errno: sys.errno,
+            failedCalls: sys.count,
+            ...(sys.path ? { path: sys.path } : {}),
+            ...(sys.mount ? { mount: sys.mount } : {}),
+          }
         : {}),
       ...(open && !sys ? { errno: open.error, path: open.path } : {}),
       writeBytes: p.writeBytes,
