@@ -9,6 +9,7 @@ export interface ExecOpts {
   ppid?: number;
   cwd?: string;
   exe?: string;
+  cgroupId?: string;
 }
 
 export function traceBuilder(start = T0) {
@@ -60,6 +61,7 @@ export function traceBuilder(start = T0) {
         argv,
         argvTruncated: false,
         cwd: o.cwd ?? '/work',
+        ...(o.cgroupId ? { cgroupId: o.cgroupId } : {}),
       });
       return api;
     },

@@ -10,7 +10,7 @@ import { detectCpuOversubscription } from './detectors/cpu-oversubscription.ts';
 import { onDiskFullSeen } from './detectors/disk-full.ts';
 import { detectIdleHost } from './detectors/idle-host.ts';
 import { detectIoWait } from './detectors/io-wait.ts';
-import { detectMemoryPressure } from './detectors/memory-pressure.ts';
+import { detectCgroupMemoryPressure, detectMemoryPressure } from './detectors/memory-pressure.ts';
 import { detectNetworkWait } from './detectors/network-wait.ts';
 import { detectNoProgress } from './detectors/no-progress.ts';
 import { onOomKill } from './detectors/oom-kill.ts';
@@ -139,6 +139,7 @@ function handle(ctx: DetectorContext, ev: EngineInput): void {
       const p = ensureProcess(ctx, s.pid, s.upid, s.ts);
       if (!isAlive(p)) return;
       onSample(p, s, hasLiveChildren(state, p));
+      detectCgroupMemoryPressure(ctx, p, s);
       detectIoWait(ctx, p);
       detectNetworkWait(ctx, p);
       return;

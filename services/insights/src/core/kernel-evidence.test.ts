@@ -152,3 +152,38 @@ test('a log-led cause still shows the decisive failed call next to the tool', ()
   assert.equal(i.category, 'missing_input');
   assert.match(i.summary, /failed call openat ENOENT \/data\/r\.fq/);
 });
+
+test('io_wait: "blocked in fsync N% of the time" from the sync class when it dominates', () => {
+  const t = traceBuilder();
+  t.at(0).exec(520, ['./fsync_storm']);
+  for (let s = 1; s <= 20; s++) t.at(s).sample(520, { cpuS: 0.05 * s, syncS: 0.8 * s, writeBytes: 1e6 * s });
+  t.at(20).exit(520, { code: 0, syncS: 16 });
+  const insights = analyzeTrace(t.events);
+  const io = insights.filter((i) => i.kind === 'io_wait');
+  assert.equal(io.length, 1, JSON.stringify(insights, null, 1));
+  assert.match(io[0]!.summary, /blocked in fsync 80% of the time/);
+  assert.equal(io[0]!.pid, 520);
+});
+
+test('io_wait: fsync that is not the dominant class is not reported as such', () => {
+  const t = traceBuilder();
+  t.at(0).exec(521, ['./net_and_sync']);
+  for (let s = 1; s <= 20; s++) t.at(s).sample(521, { cpuS: 0.05 * s, syncS: 0.1 * s });
+  t.at(20).exit(521, { code: 0, syncS: 2 });
+  assert.equal(analyzeTrace(t.events).filter((i) => i.kind === 'io_wait').length, 0);
+});
+
+test('memory_pressure per cgroup from the process samples, one insight for the cgroup', () => {
+  const t = traceBuilder();
+  t.at(0).exec(530, ['./job'], { cgroupId: '4242' }).exec(531, ['./job-worker'], { ppid: 530 });
+  for (let s = 1; s <= 15; s++) {
+    const cg = { limit: 512 * 1024 ** 2, usage: 500 * 1024 ** 2, memSome10: 40 };
+    t.at(s).sample(530, { cpuS: s, cgroup: cg }).sample(531, { cpuS: s, cgroup: cg });
+  }
+  t.at(16).sample(530, { cpuS: 16, cgroup: { memSome10: 0 } });
+  t.at(17).exit(531).exit(530);
+  const mp = analyzeTrace(t.events).filter((i) => i.kind === 'memory_pressure');
+  assert.equal(mp.length, 1, JSON.stringify(mp, null, 1));
+  assert.match(mp[0]!.summary, /Memory pressure in the cgroup of .*PSI memory some 40%, 500 MiB of its 512 MiB limit in use/);
+  assert.equal(mp[0]!.state, 'resolved');
+});

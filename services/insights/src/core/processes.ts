@@ -162,6 +162,8 @@ export function onForkOrExec(ctx: DetectorContext, ev: ProcessFork | ProcessExec
     }
   }
   state.byPid.set(ev.pid, rec.key);
+  if (ev.type === 'process.exec' && ev.cgroupId) rec.cgroupId = ev.cgroupId;
+  else if (!rec.cgroupId && parent?.cgroupId) rec.cgroupId = parent.cgroupId;
   if (ev.type === 'process.exec') {
     const task = ctx.options.attribution?.({
       pid: rec.pid,
@@ -214,6 +216,7 @@ export function onSample(
   if (s.ioWaitNs !== undefined) p.ioWaitNs = Math.max(p.ioWaitNs ?? 0, s.ioWaitNs);
   if (s.netSendBytes !== undefined) p.netSendBytes = s.netSendBytes;
   if (s.netRecvBytes !== undefined) p.netRecvBytes = s.netRecvBytes;
+  if (s.syscalls) foldSyscalls(p, s.syscalls);
   p.state = s.state;
   return { cpuDeltaNs, progressed };
 }
@@ -228,6 +231,7 @@ export function onExit(p: ProcessRecord, ev: ProcessExit): void {
   if (ev.ioWaitNs !== undefined) p.ioWaitNs = Math.max(p.ioWaitNs ?? 0, ev.ioWaitNs);
   if (ev.netSendBytes !== undefined) p.netSendBytes = ev.netSendBytes;
   if (ev.netRecvBytes !== undefined) p.netRecvBytes = ev.netRecvBytes;
+  if (ev.syscalls) foldSyscalls(p, ev.syscalls);
   if (ev.durationNs !== undefined && ev.durationNs > 0) p.startTs = Math.min(p.startTs, ev.ts - ev.durationNs);
 }
 
@@ -347,4 +351,10 @@ export function hasLiveChildren(state: EngineState, p: ProcessRecord): boolean {
 
 export function failed(p: ProcessRecord): boolean {
   return p.exit !== undefined && !p.exit.unknown && (p.exit.code !== 0 || p.exit.signal !== null);
+}
+
+/** Syscall time by class is cumulative: keep the largest value seen per class. */
+function foldSyscalls(p: ProcessRecord, c: NonNullable<ProcessSample['syscalls']>): void {
+  p.syscallNs ??= {};
+  for (const [k, v] of Object.entries(c)) if (v) p.syscallNs[k] = Math.max(p.syscallNs[k] ?? 0, v.ns);
 }

@@ -106,6 +106,10 @@ export interface ProcessRecord extends ProcessIdentity {
   syscallErrors: SyscallErrorRecord[];
   failedOpens: Array<{ path: string; error: string; count: number; ts: number; flags?: number }>;
   oom?: OomKill;
+  /** The cgroup the process ran in (from its exec, else its parent's). */
+  cgroupId?: string;
+  /** Cumulative time asleep in syscalls by class (sync = fsync and kin), from samples and exit. */
+  syscallNs?: Record<string, number>;
   /** Host conditions seen while the process was alive. */
   hostSeen?: {
     maxMemorySome10?: number;
@@ -150,6 +154,8 @@ export interface EngineState {
   lastTs: number;
   /** Processes whose evidence changed in the current step. */
   touched: Set<string>;
+  /** Memory-pressure episodes per cgroup (PSI of the process's own cgroup). */
+  cgroupMemory?: Map<string, Episode>;
 }
 
 export interface InsightDraft {

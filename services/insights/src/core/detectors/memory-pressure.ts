@@ -1,6 +1,6 @@
 // Memory pressure on the host while tasks ran: PSI memory "some" avg10 above the threshold,
 // or little memory left available. Concerns the traced process with the largest RSS.
-import type { HostSample } from '@tracer/events';
+import type { HostSample, TelemetryEvent } from '@tracer/events';
 import type { DetectorContext, ProcessRecord } from '../types.ts';
 import { formatBytes, formatDuration, who } from './format.ts';
 import { advanceEpisode } from './host-episodes.ts';
@@ -42,5 +42,61 @@ export function detectMemoryPressure(
   }
   if (ended?.open) {
     ctx.patch(ended.id, { state: 'resolved', endTs: h.ts });
+  }
+}
+
+/**
+ * Memory pressure inside the process's own cgroup (its PSI, from process.sample.cgroup): a
+ * container or job at its memory limit stalls while the host looks fine. One episode per
+ * cgroup (processes sharing it count together), opened after `minNs`, resolved when it ends.
+ */
+export function detectCgroupMemoryPressure(
+  ctx: DetectorContext,
+  p: ProcessRecord,
+  s: Extract<TelemetryEvent, { type: 'process.sample' }>,
+): void {
+  const set = p.settings.memoryPressure;
+  if (!set.enabled) return;
+  const some10 = s.cgroup?.pressure?.memory?.some10;
+  if (some10 === undefined) return;
+  const key = p.cgroupId ?? p.key;
+  const episodes = (ctx.state.cgroupMemory ??= new Map());
+  const { episode, ended } = advanceEpisode(
+    episodes.get(key),
+    some10 >= set.minSome10,
+    s.ts,
+    `cgroup:${key}#memory_pressure`,
+    some10,
+  );
+  if (episode) {
+    episodes.set(key, episode);
+    episode.affected.add(p.key);
+    if (s.ts - episode.startTs >= set.minNs) {
+      episode.open = true;
+      const limit = s.cgroup?.memoryLimitBytes;
+      const usage = s.cgroup?.memoryUsageBytes;
+      const use =
+        usage !== undefined
+          ? `, ${formatBytes(usage)}${limit !== undefined ? ` of its ${formatBytes(limit)} limit` : ''} in use`
+          : '';
+      ctx.upsert(episode.id, p, {
+        kind: 'memory_pressure',
+        severity: 'warning',
+        startTs: episode.startTs,
+        summary: `Memory pressure in the cgroup of ${who(p)} for ${formatDuration(s.ts - episode.startTs)} (PSI memory some ${episode.peak.toFixed(0)}%${use}).`,
+        evidence: {
+          scope: 'cgroup',
+          ...(p.cgroupId ? { cgroupId: p.cgroupId } : {}),
+          peakSome10: episode.peak,
+          ...(limit !== undefined ? { memoryLimitBytes: limit } : {}),
+          ...(usage !== undefined ? { memoryUsageBytes: usage } : {}),
+          affectedProcesses: episode.affected.size,
+          durationNs: s.ts - episode.startTs,
+        },
+      });
+    }
+  } else {
+    episodes.delete(key);
+    if (ended?.open) ctx.patch(ended.id, { state: 'resolved', endTs: s.ts });
   }
 }
