@@ -73,10 +73,14 @@ describe('agent to database through the gateway', () => {
       const run = spawnSync('/bin/sh', ['-c', `echo ${marker} >/dev/null; sleep 0.2; exit 3`]);
       assert.equal(run.status, 3);
       const row = await eventually(
-        'the traced command in the database',
+        'the traced command and its exit in the database',
         async () =>
-          (await env.db.pool.query("SELECT * FROM processes WHERE array_to_string(argv, ' ') LIKE $1", [`%${marker}%`]))
-            .rows[0],
+          (
+            await env.db.pool.query(
+              "SELECT * FROM processes WHERE array_to_string(argv, ' ') LIKE $1 AND exit_seq IS NOT NULL",
+              [`%${marker}%`],
+            )
+          ).rows[0],
         60_000,
       );
       assert.equal(row.tenant_id, tenant);
