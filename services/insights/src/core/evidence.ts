@@ -245,7 +245,13 @@ export function buildEvidencePacket(
     // A shell that exited 127 after a failed execve: the command it could not find.
     const notFound = p.exit?.code === 127 || (p.key === culprit.key && culprit.exit?.code === 127);
     for (const e of p.syscallErrors) {
-      const exec = isExecCall(e.syscall) && e.errno === 'ENOENT' && notFound && !!e.path;
+      // ...not the PATH search that found the process's own program (sh in /root/go/bin, ...).
+      const exec =
+        isExecCall(e.syscall) &&
+        e.errno === 'ENOENT' &&
+        notFound &&
+        !!e.path &&
+        e.path.split('/').pop() !== p.exe.split('/').pop();
       if (exec || relevantSyscallError(e))
         syscallErrors.push({
           pid: p.pid,
