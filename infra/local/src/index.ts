@@ -6,4 +6,5 @@ export { createPostgres, hasTimescale, queryPostgres } from './postgres.ts';
 export { createRedis, pingRedis } from './redis.ts';
 export type { LocalServer, Progress, ServerState, ServerStatus } from './server.ts';
 export { StackError } from './server.ts';
-export { createStack, type Stack } from './stack.ts';
+export { createHostAgent, createIngestConsumer, createIngestGateway, servicePorts } from './services.ts';
+export { createServiceStack, createStack, createStackOf, type Stack } from './stack.ts';

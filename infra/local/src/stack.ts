@@ -12,6 +12,7 @@ import { createPostgres } from './postgres.ts';
 import { isAlive } from './processes.ts';
 import { createRedis } from './redis.ts';
 import type { LocalServer, Progress, ServerStatus } from './server.ts';
+import { createHostAgent, createIngestConsumer, createIngestGateway } from './services.ts';
 
 export interface Stack {
   paths: StackPaths;
@@ -32,11 +33,27 @@ export function createStack(opts: { home?: string; addresses?: StackAddresses } 
   const paths = stackPaths(opts.home);
   const addresses = opts.addresses ?? stackAddresses();
   // Kafka first: its JVM boots in the background while PostgreSQL runs initdb.
-  const servers = [
+  return createStackOf(paths, addresses, [
     createKafka({ paths, port: addresses.kafkaPort, controllerPort: addresses.kafkaControllerPort }),
     createPostgres({ paths, port: addresses.postgresPort }),
     createRedis({ paths, port: addresses.redisPort }),
-  ];
+  ]);
+}
+
+/** Tracer's own processes (ingest gateway, raw consumer, host agent): a layer above the servers. */
+export function createServiceStack(opts: { home?: string; addresses?: StackAddresses } = {}): Stack {
+  const paths = stackPaths(opts.home);
+  const addresses = opts.addresses ?? stackAddresses();
+  // The consumer first: the agent's first batches find someone reading them.
+  return createStackOf(paths, addresses, [
+    createIngestConsumer({ paths, addresses }),
+    createIngestGateway({ paths, addresses }),
+    createHostAgent({ paths, addresses }),
+  ]);
+}
+
+/** Start order, readiness, port checks and the lock, for any list of LocalServers. */
+export function createStackOf(paths: StackPaths, addresses: StackAddresses, servers: LocalServer[]): Stack {
   const quiet: Progress = () => {};
 
   return {

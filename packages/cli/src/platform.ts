@@ -1,6 +1,7 @@
 // Bringing the local platform up, shared by `tracer up` and `tracer test` so tests run against
-// exactly what users run: the stack from infra/local, then the database migrations.
-import { createStack, type Progress, type Stack, StackError } from '@tracer/local';
+// exactly what users run: the servers from infra/local, the database migrations, then (for
+// `up`) Tracer's own services and this host's agent.
+import { createServiceStack, createStack, type Progress, type Stack, StackError } from '@tracer/local';
 
 /** Human progress on stderr; stdout stays for a command's own output. */
 export const printProgress: Progress = (line) => {
@@ -24,20 +25,40 @@ export async function migrateDatabase(databaseUrl: string, progress: Progress): 
   progress(applied.length ? `migrations: applied ${applied.join(', ')} (${took})` : 'migrations: up to date');
 }
 
-/** Starts what is not running, waits for it, migrates; returns the servers this call started. */
-export async function startPlatform(progress: Progress): Promise<{ stack: Stack; started: string[] }> {
-  const stack = createStack();
+/** The servers, then the services above them: start in this order, stop in reverse. */
+export function platformLayers(): Stack[] {
+  return [createStack(), createServiceStack()];
+}
+
+/**
+ * Starts what is not running, waits for it, migrates; returns what this call started. The
+ * test command leaves the services out: tests start their own, and a host agent tracing the
+ * whole machine would trace the test suite too.
+ */
+export async function startPlatform(
+  progress: Progress,
+  options: { services?: boolean } = {},
+): Promise<{ stack: Stack; started: string[] }> {
+  const [stack, services] = platformLayers() as [Stack, Stack];
   const { started } = await stack.up(progress);
   await migrateDatabase(stack.addresses.databaseUrl, progress);
+  if (options.services ?? true) started.push(...(await services.up(progress)).started);
   return { stack, started };
 }
 
+/** Stops the services, then the servers. */
+export async function stopPlatform(progress: Progress): Promise<void> {
+  for (const layer of platformLayers().reverse()) await layer.down(progress);
+}
+
 /** `NAME STATE ADDRESS` per component (plus the reason when not running); true if all run. */
-export async function printStatus(stack: Stack, out: (line: string) => void): Promise<boolean> {
+export async function printStatus(layers: Stack[], out: (line: string) => void): Promise<boolean> {
   let allRunning = true;
-  for (const { server, status } of await stack.status()) {
-    if (status.state !== 'running') allRunning = false;
-    out(`${server.name} ${status.state} ${server.address}${status.reason ? ` (${status.reason})` : ''}`);
+  for (const layer of layers) {
+    for (const { server, status } of await layer.status()) {
+      if (status.state !== 'running') allRunning = false;
+      out(`${server.name} ${status.state} ${server.address}${status.reason ? ` (${status.reason})` : ''}`);
+    }
   }
   return allRunning;
 }

@@ -60,7 +60,7 @@ async function runTests(paths: string[], opts: TestOptions): Promise<number> {
   if (opts.stack && !needsServers) printProgress('test: unit tests only; the platform is not needed');
   if (opts.stack && needsServers) {
     try {
-      ({ stack, started } = await startPlatform(printProgress));
+      ({ stack, started } = await startPlatform(printProgress, { services: false }));
     } catch (err) {
       reportFailure(err);
       printProgress('test: the platform did not come up; no tests ran.');
