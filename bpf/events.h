@@ -93,6 +93,7 @@ struct tr_exit {
 	__u64 prev_utime_ns;	/* signal->prev_cputime, cputime_adjust's monotonic floor */
 	__u64 prev_stime_ns;
 	__u64 maxrss_pages;	/* signal->maxrss: the kernel's RSS high-water mark */
+	__u64 exec_maxrss_pages;	/* the image since the last exec alone (0: not seen) */
 	__u64 rchar;
 	__u64 wchar;
 	__u64 syscr;		/* read- and write-family calls */

@@ -37,6 +37,16 @@ struct {
 	__type(value, struct dying_thread);
 } dying SEC(".maps");
 
+/* The RSS peak of the image the process runs since its last exec (signal->maxrss also
+ * holds the images before exec: the parent's, when it forked). Taken in exit_mm, the last
+ * moment the mm exists; a tgid's threads share one mm, so the largest reading stands. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);	/* tgid */
+	__type(value, __u64);	/* pages */
+} exec_hiwater SEC(".maps");
+
 /* Tunables, set by the loader before load. */
 const volatile __u8 cgroup_v1_memory = 0;	/* cgroupId = the v1 memory cgroup's id */
 
@@ -209,14 +219,16 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	__u32 zero = 0, off, r, size;
+	__u32 zero = 0, off, r, size, tgid = BPF_CORE_READ(p, tgid);
 	struct task_struct *rp;
 	struct tr_exec *e;
 	struct file *exe;
 	struct fs_struct *fs;
 
-	if (!wanted(BPF_CORE_READ(p, tgid)))
+	if (!wanted(tgid))
 		return 0;
+	/* de_thread's killed threads went through exit_mm with the old image: not this one's. */
+	bpf_map_delete_elem(&exec_hiwater, &tgid);
 	e = bpf_map_lookup_elem(&exec_scratch, &zero);
 	if (!e)
 		return 0;
@@ -280,6 +292,38 @@ int BPF_PROG(handle_exit, struct task_struct *p, bool group_dead)
 	return 0;
 }
 
+/* exit_mm takes mmap_lock once (to sync with a core dump) while current->mm is still the
+ * mm: the only mmap_lock taken by a PF_EXITING task on its own mm. Every other caller
+ * (page faults, mmap) pays one flags test. */
+SEC("tp_btf/mmap_lock_start_locking")
+int BPF_PROG(handle_mm_exit, struct mm_struct *mm, bool write)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 pages, rss = 0, *old;
+	__u32 tgid, i;
+
+	if (!(BPF_CORE_READ(t, flags) & PF_EXITING) || BPF_CORE_READ(t, mm) != mm)
+		return 0;
+	tgid = BPF_CORE_READ(t, tgid);
+	if (!wanted(tgid))
+		return 0;
+	/* get_mm_hiwater_rss: hiwater_rss is only raised when RSS is about to fall. */
+	for (i = 0; i < 4; i++) {
+		__s64 n = BPF_CORE_READ(mm, rss_stat[i].count);
+
+		if (n > 0)
+			rss += n;
+	}
+	pages = BPF_CORE_READ(mm, hiwater_rss);
+	if (rss > pages)
+		pages = rss;
+	old = bpf_map_lookup_elem(&exec_hiwater, &tgid);
+	if (old && *old >= pages)
+		return 0;
+	bpf_map_update_elem(&exec_hiwater, &tgid, &pages, BPF_ANY);
+	return 0;
+}
+
 /* Older kernels: live is already decremented when the tracepoint fires, so two threads
  * exiting together may both see 0; BPF_NOEXIST keeps the first. */
 SEC("tp_btf/sched_process_exit")
@@ -304,7 +348,7 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 	struct task_struct *t;
 	struct tr_counters *c;
 	struct tr_exit *e;
-	__u64 exit_ns;
+	__u64 exit_ns, *hw;
 
 	/* Filter: only the final switch of a thread that ended a tracked group. */
 	if (task_state(prev) != TASK_DEAD)
@@ -336,6 +380,8 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 	e->prev_utime_ns = BPF_CORE_READ(sig, prev_cputime.utime);
 	e->prev_stime_ns = BPF_CORE_READ(sig, prev_cputime.stime);
 	e->maxrss_pages = BPF_CORE_READ(sig, maxrss);
+	hw = bpf_map_lookup_elem(&exec_hiwater, &tgid);
+	e->exec_maxrss_pages = hw ? *hw : 0;
 	e->rchar = BPF_CORE_READ(sig, ioac.rchar);
 	e->wchar = BPF_CORE_READ(sig, ioac.wchar);
 	e->syscr = BPF_CORE_READ(sig, ioac.syscr);
@@ -385,6 +431,7 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 	bpf_ringbuf_submit(e, rb_flags());
 forget:
 	bpf_map_delete_elem(&counters, &tgid);
+	bpf_map_delete_elem(&exec_hiwater, &tgid);
 	if (root_tgid)
 		bpf_map_delete_elem(&tracked, &tgid);
 	return 0;

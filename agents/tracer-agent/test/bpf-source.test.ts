@@ -115,6 +115,70 @@ test('exec and exit of a subtree: exit codes, signals, core dumps', { skip }, as
   }
 });
 
+test("execPeakRssBytes: the exec'd image's own peak, not the forking parent's", { skip }, async (t) => {
+  // A parent holding 8 or 200 MiB forks a child that execs python, touches 50 MiB and prints
+  // its VmHWM; one child is threaded, one execs again (same pid) into a 20 MiB image.
+  const child = join(tmp, 'peak-child.py');
+  writeFileSync(
+    child,
+    [
+      'import os, sys, threading',
+      'b = bytearray(int(sys.argv[1]) << 20)',
+      'for i in range(0, len(b), 4096): b[i] = 1',
+      'if sys.argv[2] == "thread": t = threading.Thread(target=lambda: None); t.start(); t.join()',
+      'if sys.argv[2] == "again": os.execv(sys.executable, [sys.executable, __file__, "20", "-"])',
+      'print([l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1], flush=True)',
+    ].join('\n'),
+  );
+  const py = [
+    'import os, sys, json',
+    'out = []',
+    'for parent_mib, mode in ((8, "-"), (200, "-"), (200, "thread"), (200, "again")):',
+    '    hold = bytearray(parent_mib << 20)',
+    '    for i in range(0, len(hold), 4096): hold[i] = 1',
+    '    r, w = os.pipe()',
+    '    pid = os.fork()',
+    '    if pid == 0:',
+    '        os.dup2(w, 1)',
+    `        os.execv(sys.executable, [sys.executable, ${JSON.stringify(child)}, "50", mode])`,
+    '    os.close(w)',
+    '    hwm = int(os.read(r, 100).decode().strip() or 0) * 1024',
+    '    _, status, ru = os.wait4(pid, 0)',
+    '    out.append({"pid": pid, "parent": parent_mib, "mode": mode, "hwm": hwm, "maxrss": ru.ru_maxrss * 1024})',
+    '    del hold',
+    'print(json.dumps(out))',
+  ].join('\n');
+  const { done } = run(PYTHON, ['-c', py]);
+  const result = await done;
+  assert.equal(result.code, 0, result.stderr);
+  const MiB = 1 << 20;
+  const children = JSON.parse(result.stdout) as {
+    pid: number;
+    parent: number;
+    mode: string;
+    hwm: number;
+    maxrss: number;
+  }[];
+  for (const c of children) {
+    const e = await exitOf(c.pid);
+    const what = `${c.mode} child of a ${c.parent} MiB parent: ${JSON.stringify({ ...c, exec: e.execPeakRssBytes, peak: e.peakRssBytes })}`;
+    t.diagnostic(what);
+    // getrusage semantics stay: the parent's image counts.
+    assert.equal(e.peakRssBytes, c.maxrss, what);
+    if (c.parent === 200) assert.ok(e.peakRssBytes >= 200 * MiB, what);
+    assert.ok(e.execPeakRssBytes !== undefined, what);
+    if (c.mode === 'again') {
+      // The last image (20 MiB + python) alone: the 50 MiB image before it does not count.
+      assert.ok(e.execPeakRssBytes! >= 20 * MiB && e.execPeakRssBytes! < 45 * MiB, what);
+    } else {
+      // The child's own peak: what it saw as VmHWM (exact per-CPU sums; the kernel's maxrss,
+      // like ours, reads the approximate counters), give or take its last allocations.
+      assert.ok(Math.abs(e.execPeakRssBytes! - c.hwm) < 2 * MiB, what);
+      assert.ok(e.execPeakRssBytes! < 100 * MiB, what);
+    }
+  }
+});
+
 test('a ~1 ms process: CPU and peak RSS equal what wait4 gives its parent', { skip }, async () => {
   // The parent (python) reaps each child with os.wait4 and prints its rusage.
   const py = [

@@ -108,6 +108,10 @@ export const ProcessExit = event('process.exit', {
   cpuSysNs: Ns,
   /** The kernel's RSS high-water mark for the process (what getrusage's ru_maxrss reports). */
   peakRssBytes: Bytes,
+  /** RSS high-water mark of the program image since the process's last exec alone. Unlike
+   * peakRssBytes it excludes the memory the process had before exec (the forking parent's
+   * image), so it is the tool's own peak. Absent when the agent could not observe it. */
+  execPeakRssBytes: Type.Optional(Bytes),
   /** Bytes through read/write-family syscalls (the process's rchar/wchar). */
   readBytes: Bytes,
   writeBytes: Bytes,

@@ -25,7 +25,7 @@ static_assert(sizeof(tr_head) == 24, "tr_head");
 static_assert(sizeof(tr_fork) == 40, "tr_fork");
 static_assert(offsetof(tr_exec, data) == 80, "tr_exec header");
 static_assert(sizeof(tr_exec) == 80 + TR_EXEC_DATA + TR_NAME_MAX, "tr_exec");
-static_assert(sizeof(tr_exit) == 368, "tr_exit");
+static_assert(sizeof(tr_exit) == 376, "tr_exit");
 static_assert(sizeof(tr_oom) == 80, "tr_oom");
 static_assert(offsetof(tr_file_open, path) == 40 && sizeof(tr_file_open) == 40 + TR_OPEN_PATH_MAX, "tr_file_open");
 static_assert(offsetof(tr_log, data) == 48 && sizeof(tr_log) == 48 + TR_LOG_CHUNK, "tr_log");
@@ -164,6 +164,7 @@ napi_value Exit(napi_env env, const tr_exit& r) {
   b.Big("prevUtimeNs", r.prev_utime_ns);
   b.Big("prevStimeNs", r.prev_stime_ns);
   b.Num("maxrssPages", static_cast<double>(r.maxrss_pages));
+  b.Num("execMaxrssPages", static_cast<double>(r.exec_maxrss_pages));
   b.Num("rchar", static_cast<double>(r.rchar));
   b.Num("wchar", static_cast<double>(r.wchar));
   b.Num("syscr", static_cast<double>(r.syscr));

@@ -43,6 +43,8 @@ export type RawRecord =
       prevUtimeNs: bigint;
       prevStimeNs: bigint;
       maxrssPages: number;
+      /** The post-exec image alone; 0 when its exit was not seen. */
+      execMaxrssPages: number;
       rchar: number;
       wchar: number;
       /** read- and write-family calls (ioac syscr/syscw): the file class's count. */

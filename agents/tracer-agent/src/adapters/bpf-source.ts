@@ -248,6 +248,7 @@ export function toSourceRecords(raw: RawRecord, c: RecordContext): SourceRecord[
         cpuUserNs: Number(cpu.userNs),
         cpuSysNs: Number(cpu.sysNs),
         peakRssBytes: raw.maxrssPages * c.pageSize,
+        ...(raw.execMaxrssPages > 0 ? { execPeakRssBytes: raw.execMaxrssPages * c.pageSize } : {}),
         readBytes: raw.rchar,
         writeBytes: raw.wchar,
         storageReadBytes: raw.readBytes,
@@ -510,7 +511,10 @@ export async function createBpfSource(options: BpfSourceOptions): Promise<BpfSou
     throw new Error(explainLoadError(err as Error));
   }
   for (const p of tracer.unavailable) {
-    log.info(
+    // A kernel that refuses trampolines or lacks a function says so on every run: not news
+    // for the user's stderr. The reason stays on `unavailable`.
+    const level = isKernelLimitation(p) ? 'debug' : 'info';
+    log[level](
       { program: p.program, step: p.step, errno: p.errno },
       `BPF ${p.program} unavailable: ${p.detail || p.message}`,
     );
@@ -534,4 +538,16 @@ export async function createBpfSource(options: BpfSourceOptions): Promise<BpfSou
       ...(options.errorFlushIntervalMs !== undefined ? { errorFlushIntervalMs: options.errorFlushIntervalMs } : {}),
     },
   );
+}
+
+const ENOENT = 2;
+const EPERM = 1;
+const ENOTSUPP = 524;
+const EOPNOTSUPP = 95;
+
+/** Failures that are a fixed property of this kernel (lockdown, a function or tracepoint it
+ * does not have), as opposed to something that went wrong on this run. */
+export function isKernelLimitation(p: { program: string; step: string; errno: number }): boolean {
+  if (p.program.endsWith(':fentry/fexit')) return [EPERM, ENOTSUPP, EOPNOTSUPP].includes(p.errno);
+  return p.errno === ENOENT && (p.step === 'open' || p.step === 'attach');
 }
