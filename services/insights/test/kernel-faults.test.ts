@@ -146,4 +146,5 @@ test('a command not found in a shell (exit 127): missing_dependency naming the p
   assert.equal(insights.length, 1, describe(insights));
   assert.equal(insights[0]!.category, 'missing_dependency', describe(insights));
   assert.match(insights[0]!.summary, /no_such_tool_7f3/);
+  assert.doesNotMatch(insights[0]!.summary, /command not found \(sh\)/, 'the PATH search for sh itself is not the cause');
 });

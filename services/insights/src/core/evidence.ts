@@ -163,6 +163,12 @@ export function openIntent(e: { syscall: string; flags?: number }): 'input' | 'o
   return (e.flags & O_ACCMODE) === 0 ? 'input' : 'write';
 }
 
+/** The program the process itself runs (exe or argv[0], e.g. sh for /usr/bin/dash): its PATH search is no missing command. */
+function ownProgram(p: ProcessRecord, path: string): boolean {
+  const base = path.split('/').pop();
+  return base === p.exe.split('/').pop() || base === p.argv[0]?.split('/').pop();
+}
+
 function ancestorsUpTo(state: EngineState, from: ProcessRecord, top: ProcessRecord | undefined): ProcessRecord[] {
   const out: ProcessRecord[] = [];
   let p: ProcessRecord | undefined = from;
@@ -251,7 +257,7 @@ export function buildEvidencePacket(
         e.errno === 'ENOENT' &&
         notFound &&
         !!e.path &&
-        e.path.split('/').pop() !== p.exe.split('/').pop();
+        !ownProgram(p, e.path);
       if (exec || relevantSyscallError(e))
         syscallErrors.push({
           pid: p.pid,

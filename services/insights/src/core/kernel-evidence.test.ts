@@ -187,3 +187,13 @@ test('memory_pressure per cgroup from the process samples, one insight for the c
   assert.match(mp[0]!.summary, /Memory pressure in the cgroup of .*PSI memory some 40%, 500 MiB of its 512 MiB limit in use/);
   assert.equal(mp[0]!.state, 'resolved');
 });
+
+test("the launcher's PATH search for the shell itself is not the missing command", () => {
+  const i = failing(540, ['sh', '-c', 'no_such_tool --version'], 127, (t) =>
+    t
+      .syscallError(540, 'execve', 'ENOENT', { path: '/root/go/bin/sh' })
+      .log(540, 'sh: 1: no_such_tool: not found\n'),
+  );
+  assert.equal(i.category, 'missing_dependency');
+  assert.doesNotMatch(i.summary, /execve/);
+});
