@@ -186,6 +186,7 @@ test('memory_pressure per cgroup from the process samples, one insight for the c
   assert.equal(mp.length, 1, JSON.stringify(mp, null, 1));
   assert.match(mp[0]!.summary, /Memory pressure in the cgroup of .*PSI memory some 40%, 500 MiB of its 512 MiB limit in use/);
   assert.equal(mp[0]!.state, 'resolved');
+  assert.equal(mp[0]!.pid, 530);
 });
 
 test("the launcher's PATH search for the shell itself is not the missing command", () => {

@@ -79,11 +79,13 @@ export function detectCgroupMemoryPressure(
         usage !== undefined
           ? `, ${formatBytes(usage)}${limit !== undefined ? ` of its ${formatBytes(limit)} limit` : ''} in use`
           : '';
-      ctx.upsert(episode.id, p, {
+      // One owner for the episode: the first process seen under pressure there.
+      const owner = ctx.state.processes.get(episode.affected.values().next().value ?? p.key) ?? p;
+      ctx.upsert(episode.id, owner, {
         kind: 'memory_pressure',
         severity: 'warning',
         startTs: episode.startTs,
-        summary: `Memory pressure in the cgroup of ${who(p)} for ${formatDuration(s.ts - episode.startTs)} (PSI memory some ${episode.peak.toFixed(0)}%${use}).`,
+        summary: `Memory pressure in the cgroup of ${who(owner)} for ${formatDuration(s.ts - episode.startTs)} (PSI memory some ${episode.peak.toFixed(0)}%${use}).`,
         evidence: {
           scope: 'cgroup',
           ...(p.cgroupId ? { cgroupId: p.cgroupId } : {}),
