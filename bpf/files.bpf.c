@@ -1,7 +1,7 @@
 /* bpf/files.bpf.c: file opens (open, openat, openat2): the path as the process gave it,
  * flags, and the result. The path is read at syscall exit, once the kernel has copied it
- * (so its page is resident); each process gets a token bucket, and what it suppresses is
- * counted per process and in `losses`. */
+ * (so its page is resident); each process gets a token bucket, checked at enter, and what
+ * it suppresses is counted per process and in `losses`. */
 #include "common.bpf.h"
 
 /* Tunables, set by the loader before load. */
@@ -36,18 +36,6 @@ struct {
 	__type(value, struct tr_file_open);
 } open_scratch SEC(".maps");
 
-static __always_inline int remember(__u64 path, __u32 flags)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct open_args a = {.path = path, .flags = flags};
-
-	if (!wanted(id >> 32))
-		return 0;
-	bpf_map_update_elem(&opening, &tid, &a, BPF_ANY);
-	return 0;
-}
-
 /* Whether this process may report one more open now. */
 static __always_inline bool allow(__u32 tgid, __u64 now)
 {
@@ -67,27 +55,38 @@ static __always_inline bool allow(__u32 tgid, __u64 now)
 	return true;
 }
 
-static __always_inline int report(long ret)
+/* The rate limit is applied here, at enter: a suppressed open costs no map entry, no
+ * path read and no exit work (tar or find open thousands of files a second). */
+static __always_inline int remember(__u64 path, __u32 flags)
 {
-	__u64 id = bpf_get_current_pid_tgid(), now;
-	__u32 tid = (__u32)id, tgid = id >> 32, zero = 0, len;
-	struct open_args *a = bpf_map_lookup_elem(&opening, &tid);
-	struct tr_file_open *e;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, tgid = id >> 32;
+	struct open_args a = {.path = path, .flags = flags};
 	struct tr_counters *c;
-	long n;
 
-	if (!a)
+	if (!wanted(tgid))
 		return 0;
-	now = bpf_ktime_get_boot_ns();
-	/* Rate limit per process; count what it turns away. */
-	if (!allow(tgid, now)) {
-		bpf_map_delete_elem(&opening, &tid);
+	if (!allow(tgid, bpf_ktime_get_boot_ns())) {
 		count_loss(TR_LOSS_OPENS_SUPPRESSED, 1);
 		c = counters_of(tgid);
 		if (c)
 			__sync_fetch_and_add(&c->opens_suppressed, 1);
 		return 0;
 	}
+	bpf_map_update_elem(&opening, &tid, &a, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int report(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, zero = 0, len;
+	struct open_args *a = bpf_map_lookup_elem(&opening, &tid);
+	struct tr_file_open *e;
+	long n;
+
+	if (!a)
+		return 0;
 	e = bpf_map_lookup_elem(&open_scratch, &zero);
 	if (!e)
 		goto out;

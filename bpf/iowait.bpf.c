@@ -45,18 +45,23 @@ int BPF_PROG(iowait_switch, bool preempt, struct task_struct *prev, struct task_
 }
 
 SEC("tp_btf/sched_wakeup")
-int BPF_PROG(iowait_wakeup, struct task_struct *p)
+int BPF_PROG(iowait_wakeup, struct task_struct *t)
 {
-	__u32 tid = BPF_CORE_READ(p, pid);
-	__u64 *since = bpf_map_lookup_elem(&blocked_since, &tid);
 	struct tr_counters *c;
-	__u64 delta;
+	__u64 delta, *since;
+	__u32 tid;
 
+	/* Filter: in_iowait is still set at wakeup (io_schedule_finish clears it once the task
+	 * runs), so every other wakeup in the system returns before the map lookup. */
+	if (!BPF_CORE_READ_BITFIELD(t, in_iowait))
+		return 0;
+	tid = t->pid;
+	since = bpf_map_lookup_elem(&blocked_since, &tid);
 	if (!since)
 		return 0;
 	delta = bpf_ktime_get_boot_ns() - *since;
 	bpf_map_delete_elem(&blocked_since, &tid);
-	c = counters_of(BPF_CORE_READ(p, tgid));
+	c = counters_of(t->tgid);
 	if (c)
 		__sync_fetch_and_add(&c->io_wait_ns, delta);
 	return 0;

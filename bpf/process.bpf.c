@@ -302,9 +302,10 @@ int BPF_PROG(handle_mm_exit, struct mm_struct *mm, bool write)
 	__u64 pages, rss = 0, *old;
 	__u32 tgid, i;
 
-	if (!(BPF_CORE_READ(t, flags) & PF_EXITING) || BPF_CORE_READ(t, mm) != mm)
+	/* Direct loads through the trusted current task: no probe-read helper on the hot path. */
+	if (!(t->flags & PF_EXITING) || t->mm != mm)
 		return 0;
-	tgid = BPF_CORE_READ(t, tgid);
+	tgid = t->tgid;
 	if (!wanted(tgid))
 		return 0;
 	/* get_mm_hiwater_rss: hiwater_rss is only raised when RSS is about to fall. */
