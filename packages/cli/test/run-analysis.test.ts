@@ -32,7 +32,7 @@ test('a silent missing input is named in the trace and the summary, with its tas
   assert.equal(onCat[0]!.kind, 'nonzero_exit');
   assert.equal(onCat[0]!.category, 'missing_input');
   assert.deepEqual(onCat[0]!.errorLines, [1]);
-  assert.ok(onCat[0]!.taskId, 'the insight names its task');
+  assert.ok(onCat[0]!.runId, 'the insight names its run');
   assert.match(r.stderr, /Insights \(\d+\)/);
   assert.match(r.stderr, /missing_input/);
   assert.match(r.stderr, /no-such-input\.fq/);

@@ -1,6 +1,5 @@
 // Plain scripts (DESIGN.md section 7): the traced root command is the run and each command it
-// starts directly is a step, housekeeping included (a failing `cat` or `mkdir` is often the
-// failure); repeated commands (a loop over samples) are tasks of one step.
+// starts directly is a step; repeated commands (a loop over samples) are tasks of one step.
 // `--pipeline` / `--run` labels on trace.start name the run (applied by the attributor).
 import { basename } from './argv.ts';
 import { type EngineDetector, isoSeconds } from './detector.ts';
@@ -42,6 +41,10 @@ export const scriptDetector: EngineDetector = {
       // last command): one step. A shell or wrapper root only organises its children.
       if (tool?.kind !== 'tool') return null;
     } else if (!isDirectChild(proc, root, ctx.getProc)) {
+      return null;
+    }
+    if (tool?.kind === 'plumbing' && proc.upid !== root) {
+      // `mkdir -p out`, `echo`: housekeeping, not a step of its own; its figures stay in the run.
       return null;
     }
     const step = tool ? toolDisplayName(tool) : basename(ctx.image.exe);

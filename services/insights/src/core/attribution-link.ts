@@ -44,6 +44,11 @@ export function taskRefsByUpid(index: AttributionIndex): Map<string, TaskRef> {
       ...(tool ? { tool } : {}),
     };
   };
+  // A run's root process carries the run alone, so processes outside any task (a script's
+  // housekeeping commands) still name the run they belong to.
+  for (const run of index.runs.values()) {
+    if (run.rootUpid) out.set(run.rootUpid, { pipeline: run.pipeline, runId: run.id });
+  }
   for (const task of index.tasks.values()) {
     if (task.rootUpid) out.set(task.rootUpid, { ...refOf(task), isTaskRoot: true });
   }
