@@ -4,5 +4,6 @@ export * from './golden.ts';
 export * from './insights.ts';
 export * from './json-schema.ts';
 export * from './schemas.ts';
+export * from './signals.ts';
 export * from './topics.ts';
 export * from './validate.ts';

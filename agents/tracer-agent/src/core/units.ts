@@ -59,46 +59,4 @@ export function alignColumns(rows: string[][], right: ReadonlySet<number> = new 
   );
 }
 
-const SIGNAL_NAMES: Record<number, string> = {
-  1: 'SIGHUP',
-  2: 'SIGINT',
-  3: 'SIGQUIT',
-  4: 'SIGILL',
-  5: 'SIGTRAP',
-  6: 'SIGABRT',
-  7: 'SIGBUS',
-  8: 'SIGFPE',
-  9: 'SIGKILL',
-  10: 'SIGUSR1',
-  11: 'SIGSEGV',
-  12: 'SIGUSR2',
-  13: 'SIGPIPE',
-  14: 'SIGALRM',
-  15: 'SIGTERM',
-  16: 'SIGSTKFLT',
-  17: 'SIGCHLD',
-  18: 'SIGCONT',
-  19: 'SIGSTOP',
-  20: 'SIGTSTP',
-  21: 'SIGTTIN',
-  22: 'SIGTTOU',
-  23: 'SIGURG',
-  24: 'SIGXCPU',
-  25: 'SIGXFSZ',
-  26: 'SIGVTALRM',
-  27: 'SIGPROF',
-  28: 'SIGWINCH',
-  29: 'SIGIO',
-  30: 'SIGPWR',
-  31: 'SIGSYS',
-};
-
-/** Linux signal numbers (x86 and arm64 share them). */
-export function signalName(signal: number): string {
-  return SIGNAL_NAMES[signal] ?? (signal >= 34 ? `SIGRTMIN+${signal - 34}` : `signal ${signal}`);
-}
-
-export function signalNumber(name: string): number | undefined {
-  for (const [n, s] of Object.entries(SIGNAL_NAMES)) if (s === name) return Number(n);
-  return undefined;
-}
+export { signalName, signalNumber } from '@tracer/events';

@@ -1,39 +1,8 @@
 // What an exit status means. Shells report a child killed by signal N as exit 128+N, so
 // 137 is SIGKILL and 139 SIGSEGV whether the kernel or a wrapper tells us.
+import { signalName } from '@tracer/events';
 
-export const signalNames: Record<number, string> = {
-  1: 'SIGHUP',
-  2: 'SIGINT',
-  3: 'SIGQUIT',
-  4: 'SIGILL',
-  5: 'SIGTRAP',
-  6: 'SIGABRT',
-  7: 'SIGBUS',
-  8: 'SIGFPE',
-  9: 'SIGKILL',
-  10: 'SIGUSR1',
-  11: 'SIGSEGV',
-  12: 'SIGUSR2',
-  13: 'SIGPIPE',
-  14: 'SIGALRM',
-  15: 'SIGTERM',
-  16: 'SIGSTKFLT',
-  17: 'SIGCHLD',
-  18: 'SIGCONT',
-  19: 'SIGSTOP',
-  20: 'SIGTSTP',
-  21: 'SIGTTIN',
-  22: 'SIGTTOU',
-  23: 'SIGURG',
-  24: 'SIGXCPU',
-  25: 'SIGXFSZ',
-  26: 'SIGVTALRM',
-  27: 'SIGPROF',
-  28: 'SIGWINCH',
-  29: 'SIGIO',
-  30: 'SIGPWR',
-  31: 'SIGSYS',
-};
+export { signalName, signalNames } from '@tracer/events';
 
 /** Signals that mean the program itself crashed (as opposed to being told to stop). */
 export const crashSignals = new Set([4, 5, 6, 7, 8, 11, 31]);
@@ -42,10 +11,6 @@ export const SIGKILL = 9;
 export const SIGTERM = 15;
 export const SIGPIPE = 13;
 export const SIGXCPU = 24;
-
-export function signalName(signal: number): string {
-  return signalNames[signal] ?? `signal ${signal}`;
-}
 
 const signalMeanings: Record<number, string> = {
   2: 'interrupted (Ctrl-C or SIGINT from a wrapper)',
