@@ -4,7 +4,7 @@
 // cost lands there; the CPU ratio is steadier on a busy host), and the agent's CPU.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBpfSource } from '../../agents/tracer-agent/src/adapters/bpf-source.ts';
 import { median } from './capture.ts';
@@ -53,9 +53,11 @@ async function compare(name: string, run: () => Promise<Run>) {
     cpu.push(traced.cpuMs / Math.max(untraced.cpuMs, 10));
     agentCpu.push((used.user + used.system) / 1000 / traced.wallMs);
   }
+  const spread = (xs: number[]) => `${Math.min(...xs).toFixed(3)}-${Math.max(...xs).toFixed(3)}`;
   console.log(
-    `${name}: untraced median ${median(plain).toFixed(0)} ms; traced/untraced median wall ${median(wall).toFixed(3)}, ` +
-      `workload CPU ${median(cpu).toFixed(3)}; agent CPU ${(median(agentCpu) * 100).toFixed(1)}% of one core (${ROUNDS} pairs)`,
+    `${name}: untraced median ${median(plain).toFixed(0)} ms; traced/untraced median wall ${median(wall).toFixed(3)} ` +
+      `(${spread(wall)}), workload CPU ${median(cpu).toFixed(3)} (${spread(cpu)}); agent CPU ` +
+      `${(median(agentCpu) * 100).toFixed(1)}% of one core (${ROUNDS} pairs); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
   );
 }
 
