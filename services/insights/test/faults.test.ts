@@ -355,7 +355,9 @@ test('more busy processes than CPUs: cpu_oversubscription while they ran', opt, 
   const cpus = (await import('node:os')).availableParallelism();
   const loops = cpus * 3;
   const options: InsightsOptions = { config: { defaults: { cpuOversubscription: { minNs: 3 * S } } } };
-  const busy = 'end=$((SECONDS+8)); while [ $SECONDS -lt $end ]; do :; done';
+  // PSI avg10 and load1 are moving averages: 12 s of overload lets them cross their
+  // thresholds for the 3 s the detector wants even when the machine starts idle.
+  const busy = 'end=$((SECONDS+12)); while [ $SECONDS -lt $end ]; do :; done';
   const run = await traceRun(['bash', '-c', `for i in $(seq ${loops}); do bash -c '${busy}' & done; wait`]);
   const samples = run.events.filter((e) => e.type === 'host.sample');
   if (samples.length === 0) return t.skip('the agent sent no host samples');
