@@ -20,4 +20,10 @@ registerReportCommand(program);
 registerAgentCommands(program);
 registerKeysCommands(program);
 
+// `tracer status | head`: a reader that went away ends the command quietly, like any Unix tool.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
+
 await program.parseAsync(process.argv);
