@@ -10,17 +10,6 @@ struct {
 	__type(value, __u64);	/* boot ns when it blocked */
 } blocked_since SEC(".maps");
 
-struct task_struct___pre514 {
-	long state;
-} __attribute__((preserve_access_index));
-
-static __always_inline unsigned int task_state(struct task_struct *t)
-{
-	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
-	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
-}
-
 SEC("tp_btf/sched_switch")
 int BPF_PROG(iowait_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {

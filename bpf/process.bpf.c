@@ -50,18 +50,6 @@ struct {
 /* Tunables, set by the loader before load. */
 const volatile __u8 cgroup_v1_memory = 0;	/* cgroupId = the v1 memory cgroup's id */
 
-/* Kernels before 5.14 call the task state `state`. */
-struct task_struct___pre514 {
-	long state;
-} __attribute__((preserve_access_index));
-
-static __always_inline unsigned int task_state(struct task_struct *t)
-{
-	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
-	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
-}
-
 static __always_inline __u64 task_cgroup_id(struct task_struct *t)
 {
 	if (cgroup_v1_memory && bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {

@@ -119,18 +119,6 @@ static __always_inline struct sc_task *captured_task(struct task_struct *t, bool
 	return s->verdict == 1 ? s : NULL;
 }
 
-/* Kernels before 5.14 call the task state `state`. */
-struct task_struct___pre514 {
-	long state;
-} __attribute__((preserve_access_index));
-
-static __always_inline unsigned int task_state(struct task_struct *t)
-{
-	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
-	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
-}
-
 /* The syscall a sleeping task is in, from its user register frame, or -1 when it sleeps
  * elsewhere (a page fault of user code). */
 static __always_inline long sleeping_in(struct task_struct *t)
