@@ -118,7 +118,7 @@ test('trace anomalies: still running in the latest trace; cancelled, failed (wit
   assert.equal(latest.status, 0, latest.stderr);
   assert.match(
     latest.stdout,
-    /^Running when the trace ended \(1\)\n {2}\+[\d.]+(?:us|ms|s) +pid \d+ +sleep +[\d.]+(?:us|ms|s) +state S +sleep 2$/m,
+    /^Running when the trace ended \(1\)\n {2}\+(?:0|[\d.]+(?:us|ms|s)) +pid \d+ +sleep +[\d.]+(?:us|ms|s) +state S +sleep 2$/m,
   );
 
   const cancelled = readdirSync(traces).find((f) => f.includes('-cancelled'))!;
