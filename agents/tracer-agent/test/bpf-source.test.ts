@@ -12,8 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ADDON_PATH } from '../src/adapters/bpf-addon.ts';
 import { type BpfSource, bpfPrerequisiteProblem, createBpfSource } from '../src/adapters/bpf-source.ts';
 import type { SourceRecord } from '../src/core/source.ts';
-
-type Of<K extends SourceRecord['type']> = Extract<SourceRecord, { type: K }>;
+import { captured, type Of } from './captured.ts';
 
 const BOOT_ID = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -46,21 +45,7 @@ function run(cmd: string, args: string[], opts: { cwd?: string; stdin?: 'pipe' |
   return { child, done };
 }
 
-/** Waits until `pred` holds over the records seen so far (draining the kernel meanwhile). */
-async function until<T>(what: string, find: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    source.drain();
-    const v = find();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-const of = <K extends SourceRecord['type']>(type: K, pid?: number) =>
-  records.filter((r): r is Of<K> => r.type === type && (pid === undefined || ('pid' in r && r.pid === pid)));
-const exitOf = (pid: number) => until(`exit of ${pid}`, () => of('process.exit', pid)[0]);
+const { until, of, exitOf } = captured(records, () => source.drain());
 const execsOf = (pred: (e: Of<'process.exec'>) => boolean) => of('process.exec').filter(pred);
 
 test('exec and exit of a subtree: exit codes, signals, core dumps', { skip }, async () => {
@@ -240,10 +225,10 @@ test('stdout beyond the per-second bound is dropped and counted', { skip }, asyn
   await done;
   await exitOf(child.pid!);
   const mine = of('log.chunk', child.pid!);
-  const captured = mine.reduce((n, c) => n + c.text.length, 0);
+  const capturedBytes = mine.reduce((n, c) => n + c.text.length, 0);
   const dropped = mine.reduce((n, c) => n + (c.droppedBytes ?? 0), 0);
-  assert.ok(captured > 0 && captured <= 65536, `captured ${captured}`);
-  assert.equal(captured + dropped, 204800);
+  assert.ok(capturedBytes > 0 && capturedBytes <= 65536, `captured ${capturedBytes}`);
+  assert.equal(capturedBytes + dropped, 204800);
   assert.ok(source.kernelLosses().logBytes >= 204800 - 65536);
 });
 

@@ -13,8 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ADDON_PATH } from '../src/adapters/bpf-addon.ts';
 import { type BpfSource, bpfPrerequisiteProblem, createBpfSource } from '../src/adapters/bpf-source.ts';
 import type { SourceRecord } from '../src/core/source.ts';
-
-type Of<K extends SourceRecord['type']> = Extract<SourceRecord, { type: K }>;
+import { captured } from './captured.ts';
 
 const BOOT_ID = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 // The distribution's python, not a version-manager shim that is itself a shell script.
@@ -62,20 +61,7 @@ function run(cmd: string, args: string[], opts: { cwd?: string; stdio?: 'pipe' |
   return { child, done };
 }
 
-async function until<T>(what: string, find: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    source.drain();
-    const v = find();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-const of = <K extends SourceRecord['type']>(type: K, pid?: number) =>
-  records.filter((r): r is Of<K> => r.type === type && (pid === undefined || ('pid' in r && r.pid === pid)));
-const exitOf = (pid: number) => until(`exit of ${pid}`, () => of('process.exit', pid)[0]);
+const { until, of, exitOf } = captured(records, () => source.drain());
 const errorsOf = (pid: number) => of('syscall.error', pid);
 
 /** Runs a command to its end and returns its exit record and failed calls. */
