@@ -7,7 +7,17 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { StackPaths } from './paths.ts';
 import { ensureDirs, repoRoot } from './paths.ts';
 import { assertPortFree } from './ports.ts';
-import { isAlive, ownedPid, readPid, run, spawnDetached, tail, terminate, waitUntil } from './processes.ts';
+import {
+  isAlive,
+  ownedOrStatus,
+  ownedPid,
+  readPid,
+  run,
+  spawnDetached,
+  tail,
+  terminate,
+  waitUntil,
+} from './processes.ts';
 import { type LocalServer, type Progress, type ServerStatus, StackError } from './server.ts';
 
 export interface KafkaOptions {
@@ -179,12 +189,12 @@ export function createKafka({
     ],
 
     async status(): Promise<ServerStatus> {
-      const pid = ownedPid(pidFile, dataDir);
-      if (pid === undefined) {
-        return readPid(pidFile) === undefined
-          ? { state: 'stopped' }
-          : { state: 'failed', reason: `exited without being stopped; see ${logFile} and ${outFile}` };
-      }
+      const { pid, status } = ownedOrStatus(
+        pidFile,
+        dataDir,
+        `exited without being stopped; see ${logFile} and ${outFile}`,
+      );
+      if (status) return status;
       if (await describeKafka(port)) return { state: 'running', pid };
       return {
         state: 'failed',

@@ -19,7 +19,7 @@ import pg from 'pg';
 import type { StackPaths } from './paths.ts';
 import { ensureDirs } from './paths.ts';
 import { assertPortFree } from './ports.ts';
-import { ownedPid, readPid, run, tail, waitUntil } from './processes.ts';
+import { ownedOrStatus, ownedPid, run, tail, waitUntil } from './processes.ts';
 import { type LocalServer, type Progress, type ServerStatus, StackError } from './server.ts';
 
 export interface PostgresOptions {
@@ -216,12 +216,8 @@ export function createPostgres({
     ports: [{ port, envVar: 'TRACER_POSTGRES_PORT' }],
 
     async status(): Promise<ServerStatus> {
-      const pid = ownedPid(pidFile, dataDir);
-      if (pid === undefined) {
-        return readPid(pidFile) === undefined
-          ? { state: 'stopped' }
-          : { state: 'failed', reason: `exited without shutting down; see ${logFile}` };
-      }
+      const { pid, status } = ownedOrStatus(pidFile, dataDir, `exited without shutting down; see ${logFile}`);
+      if (status) return status;
       try {
         await queryPostgres(tracerUrl, 'select 1');
         return { state: 'running', pid };

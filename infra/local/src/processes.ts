@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ServerStatus } from './server.ts';
 
 export function readPid(pidFile: string): number | undefined {
   try {
@@ -150,4 +151,18 @@ export function tail(file: string, lines = 8): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * The pid of our server when it runs; otherwise its status: stopped (no pid file) or failed
+ * (a pid file left by a process that is gone: `exited` says how, and where to look).
+ */
+export function ownedOrStatus(
+  pidFile: string,
+  dataDir: string,
+  exited: string,
+): { pid: number; status?: undefined } | { pid?: undefined; status: ServerStatus } {
+  const pid = ownedPid(pidFile, dataDir);
+  if (pid !== undefined) return { pid };
+  return { status: readPid(pidFile) === undefined ? { state: 'stopped' } : { state: 'failed', reason: exited } };
 }

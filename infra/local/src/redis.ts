@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import type { StackPaths } from './paths.ts';
 import { ensureDirs } from './paths.ts';
 import { assertPortFree } from './ports.ts';
-import { ownedPid, readPid, run, tail, terminate, waitUntil } from './processes.ts';
+import { ownedOrStatus, ownedPid, run, tail, terminate, waitUntil } from './processes.ts';
 import { type LocalServer, type Progress, type ServerStatus, StackError } from './server.ts';
 
 export interface RedisOptions {
@@ -49,13 +49,9 @@ export function createRedis({ paths, port }: RedisOptions): LocalServer {
     ports: [{ port, envVar: 'TRACER_REDIS_PORT' }],
 
     async status(): Promise<ServerStatus> {
-      const pid = ownedPid(pidFile, dataDir);
-      if (pid === undefined) {
-        // Redis removes its pid file on a clean shutdown; one left behind means a crash or a reboot.
-        return readPid(pidFile) === undefined
-          ? { state: 'stopped' }
-          : { state: 'failed', reason: `exited without shutting down; see ${logFile}` };
-      }
+      // Redis removes its pid file on a clean shutdown; one left behind means a crash or a reboot.
+      const { pid, status } = ownedOrStatus(pidFile, dataDir, `exited without shutting down; see ${logFile}`);
+      if (status) return status;
       if (await pingRedis(port)) return { state: 'running', pid };
       return { state: 'failed', pid, reason: `pid ${pid} does not answer PING on ${address}; see ${logFile}` };
     },

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { StackAddresses } from './addresses.ts';
 import { ensureDirs, repoRoot, type StackPaths } from './paths.ts';
 import { assertPortFree } from './ports.ts';
-import { isAlive, ownedPid, readPid, spawnDetached, tail, terminate, waitUntil } from './processes.ts';
+import { isAlive, ownedOrStatus, ownedPid, readPid, spawnDetached, tail, terminate, waitUntil } from './processes.ts';
 import { type LocalServer, type Progress, type ServerStatus, StackError } from './server.ts';
 
 const NODE_FLAGS = ['--disable-warning=ExperimentalWarning', '--disable-warning=TimeoutNegativeWarning'];
@@ -74,12 +74,8 @@ function nodeService(spec: NodeServiceSpec): LocalServer {
     ports: spec.ports,
 
     async status(): Promise<ServerStatus> {
-      const pid = ownedPid(pidFile, dataDir);
-      if (pid === undefined) {
-        return readPid(pidFile) === undefined
-          ? { state: 'stopped' }
-          : { state: 'failed', reason: `exited without being stopped; see ${logFile}` };
-      }
+      const { pid, status } = ownedOrStatus(pidFile, dataDir, `exited without being stopped; see ${logFile}`);
+      if (status) return status;
       if (await spec.answers()) return { state: 'running', pid };
       return { state: 'failed', pid, reason: `pid ${pid} ${spec.notAnswering}; see ${logFile}` };
     },
