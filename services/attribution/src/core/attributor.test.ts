@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
 import { AttributionChange } from '@tracer/events';
-import { PeakTracker } from './resources.ts';
+import { newPeakTracker, peakExit, peakSet } from './resources.ts';
 import { EventBuilder, MiB, replay } from './test-events.ts';
 
 /** A snakemake run with one job whose processes are given by `body`. */
@@ -52,15 +52,15 @@ test('the peak is never below the largest single process high-water mark', () =>
 });
 
 test('PeakTracker: contributions replace, exits remove', () => {
-  const p = new PeakTracker();
-  p.set('a', 10);
-  p.set('b', 5);
-  p.set('a', 2);
+  const p = newPeakTracker();
+  peakSet(p, 'a', 10);
+  peakSet(p, 'b', 5);
+  peakSet(p, 'a', 2);
   assert.equal(p.peak, 15);
-  p.exit('a', 12, true);
-  p.set('c', 4);
+  peakExit(p, 'a', 12, true);
+  peakSet(p, 'c', 4);
   assert.equal(p.peak, 15);
-  p.set('c', 20);
+  peakSet(p, 'c', 20);
   assert.equal(p.peak, 25);
 });
 

@@ -17,7 +17,7 @@ import { argoBatchDetector } from './argo-batch.ts';
 import { cwlDetector } from './cwl.ts';
 import type { AttributionOps, EngineDetector, ExecContext, RunMatch, TaskMatch, TaskRename } from './detector.ts';
 import { nextflowDetector } from './nextflow.ts';
-import { PeakTracker, zeroCounters } from './resources.ts';
+import { newPeakTracker, peakExit, peakRemove, peakSet, zeroCounters } from './resources.ts';
 import { scriptDetector } from './script.ts';
 import { snakemakeDetector } from './snakemake.ts';
 import { detectTool, innerTool, type ToolMatch, type ToolRules } from './tool-rules.ts';
@@ -202,7 +202,7 @@ function join(state: AttributionState, proc: ProcState, entityId: string): void 
   if (!entity || proc.memberships.has(entityId)) return;
   proc.memberships.add(entityId);
   entity.procs.add(proc.upid);
-  if (proc.everSampled && proc.exit === null) entity.peak.set(proc.upid, proc.counters.rssBytes);
+  if (proc.everSampled && proc.exit === null) peakSet(entity.peak, proc.upid, proc.counters.rssBytes);
   if (proc.startTs < entity.startTs) entity.startTs = proc.startTs;
   state.dirty.add(entityId);
 }
@@ -212,7 +212,7 @@ function leave(state: AttributionState, proc: ProcState, entityId: string): void
   if (!entity || !proc.memberships.has(entityId)) return;
   proc.memberships.delete(entityId);
   entity.procs.delete(proc.upid);
-  entity.peak.remove(proc.upid);
+  peakRemove(entity.peak, proc.upid);
   state.dirty.add(entityId);
 }
 
@@ -352,7 +352,7 @@ function createRun(
     startTs: proc.startTs,
     endTs: null,
     procs: new Set(),
-    peak: new PeakTracker(),
+    peak: newPeakTracker(),
     engine: engineOf(d, m),
     pipeline: m.pipeline,
     name: m.name,
@@ -465,7 +465,7 @@ function ensureStep(state: AttributionState, run: RunState, name: string, provis
       startTs: ts,
       endTs: null,
       procs: new Set(),
-      peak: new PeakTracker(),
+      peak: newPeakTracker(),
     };
     run.steps.set(name, step);
     state.entities.set(step.id, step);
@@ -507,7 +507,7 @@ function newTask(
     startTs: ts,
     endTs: null,
     procs: new Set(),
-    peak: new PeakTracker(),
+    peak: newPeakTracker(),
   };
   run.tasks.set(id, task);
   state.entities.set(id, task);
@@ -594,7 +594,7 @@ function attributeTool(state: AttributionState, proc: ProcState, match: ToolMatc
     startTs: ts,
     endTs: null,
     procs: new Set(),
-    peak: new PeakTracker(),
+    peak: newPeakTracker(),
   };
   state.entities.set(id, t);
   task.tools.push(id);
@@ -638,7 +638,8 @@ function onSample(state: AttributionState, e: EventOf<'process.sample'>): void {
   proc.everSampled = true;
   if (e.sampled) proc.approximate = true;
   for (const id of proc.memberships) {
-    state.entities.get(id)?.peak.set(proc.upid, e.rssBytes);
+    const entity = state.entities.get(id);
+    if (entity) peakSet(entity.peak, proc.upid, e.rssBytes);
     state.dirty.add(id);
   }
 }
@@ -685,7 +686,7 @@ function onExit(state: AttributionState, e: EventOf<'process.exit'>): void {
   for (const id of proc.memberships) {
     const entity = state.entities.get(id);
     if (!entity) continue;
-    entity.peak.exit(proc.upid, c.peakRssBytes, proc.everSampled);
+    peakExit(entity.peak, proc.upid, c.peakRssBytes, proc.everSampled);
     state.dirty.add(id);
   }
 

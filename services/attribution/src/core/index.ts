@@ -13,7 +13,15 @@ export {
   toolRecord,
 } from './attributor.ts';
 export type { AttributionOps, EngineDetector, ExecContext, RunMatch, TaskMatch } from './detector.ts';
-export { PeakTracker } from './resources.ts';
+export { newPeakTracker, type PeakTracker, peakExit, peakRemove, peakSet } from './resources.ts';
+export {
+  type AttributionSnapshot,
+  DEFAULT_GRACE_NS,
+  type ForgetResult,
+  forgetFinished,
+  restoreAttribution,
+  snapshotOf,
+} from './retention.ts';
 export type { ToolMatch, ToolRule, ToolRules, ToolRulesFile } from './tool-rules.ts';
 export {
   compileToolRules,

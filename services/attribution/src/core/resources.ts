@@ -42,31 +42,37 @@ export const zeroCounters = (): ProcCounters => ({
   netRecvBytes: 0,
 });
 
-/** Incremental simultaneous-peak sweep for one set of processes. */
-export class PeakTracker {
-  private readonly contrib = new Map<string, number>();
-  private sum = 0;
-  peak = 0;
+/**
+ * Incremental simultaneous-peak sweep for one set of processes. Plain data (no class), so an
+ * attribution state survives structured-clone serialization (the service's snapshots).
+ */
+export interface PeakTracker {
+  /** RSS each live process of the set holds now. */
+  contrib: Map<string, number>;
+  sum: number;
+  peak: number;
+}
 
-  /** A sample (or a process joining the set) says `upid` holds `rssBytes` now. */
-  set(upid: string, rssBytes: number): void {
-    this.sum += rssBytes - (this.contrib.get(upid) ?? 0);
-    this.contrib.set(upid, rssBytes);
-    if (this.sum > this.peak) this.peak = this.sum;
-  }
+export const newPeakTracker = (): PeakTracker => ({ contrib: new Map(), sum: 0, peak: 0 });
 
-  /** `upid` ended with this kernel high-water mark. */
-  exit(upid: string, peakRssBytes: number, everSampled: boolean): void {
-    const others = this.sum - (this.contrib.get(upid) ?? 0);
-    const candidate = everSampled ? peakRssBytes : others + peakRssBytes;
-    if (candidate > this.peak) this.peak = candidate;
-    this.sum = others;
-    this.contrib.delete(upid);
-  }
+/** A sample (or a process joining the set) says `upid` holds `rssBytes` now. */
+export function peakSet(t: PeakTracker, upid: string, rssBytes: number): void {
+  t.sum += rssBytes - (t.contrib.get(upid) ?? 0);
+  t.contrib.set(upid, rssBytes);
+  if (t.sum > t.peak) t.peak = t.sum;
+}
 
-  /** A process leaves the set while alive (its task changed). */
-  remove(upid: string): void {
-    this.sum -= this.contrib.get(upid) ?? 0;
-    this.contrib.delete(upid);
-  }
+/** `upid` ended with this kernel high-water mark. */
+export function peakExit(t: PeakTracker, upid: string, peakRssBytes: number, everSampled: boolean): void {
+  const others = t.sum - (t.contrib.get(upid) ?? 0);
+  const candidate = everSampled ? peakRssBytes : others + peakRssBytes;
+  if (candidate > t.peak) t.peak = candidate;
+  t.sum = others;
+  t.contrib.delete(upid);
+}
+
+/** A process leaves the set while alive (its task changed). */
+export function peakRemove(t: PeakTracker, upid: string): void {
+  t.sum -= t.contrib.get(upid) ?? 0;
+  t.contrib.delete(upid);
 }

@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { deserialize, serialize } from 'node:v8';
+import type { AttributionChange, TelemetryEvent } from '@tracer/events';
+import { defaultToolRules } from '../tool-rules-file.ts';
+import { attribute, createAttribution } from './attributor.ts';
+import { forgetFinished, restoreAttribution, snapshotOf } from './retention.ts';
+import { fixtureEvents, fixtureText } from './test-events.ts';
+import type { AttributionInput, AttributionState } from './types.ts';
+
+const rules = defaultToolRules();
+
+/** Through structured clone and back, as the service's snapshots go. */
+const roundTrip = (state: AttributionState) =>
+  restoreAttribution(deserialize(serialize(snapshotOf(state))) as ReturnType<typeof snapshotOf>, rules);
+
+/**
+ * Feeds events in batches (file wants answered from `files`), optionally forgetting after each
+ * batch and passing the state through serialization before batch `restartAt`. Returns the last
+ * published state of every record.
+ */
+function run(
+  events: AttributionInput[],
+  o: { files?: Record<string, string>; restartAt?: number[]; forget?: boolean; batch?: number } = {},
+): { finals: Map<string, AttributionChange>; state: AttributionState } {
+  let state = createAttribution({ rules });
+  const finals = new Map<string, AttributionChange>();
+  const take = (changes: AttributionChange[]) => {
+    for (const c of changes) finals.set(`${c.entity}:${c.record.id}`, c);
+  };
+  const size = o.batch ?? 25;
+  for (let i = 0, b = 0; i < events.length; i += size, b++) {
+    if (o.restartAt?.includes(b)) state = roundTrip(state);
+    let r = attribute(state, events.slice(i, i + size));
+    take(r.changes);
+    while (r.wants.length > 0) {
+      r = attribute(
+        state,
+        r.wants.map((w) => ({ type: 'file.fact' as const, path: w.path, text: o.files?.[w.path] ?? null })),
+      );
+      take(r.changes);
+    }
+    if (o.forget) forgetFinished(state);
+  }
+  return { finals, state };
+}
+
+const traces: Array<[string, Record<string, string>]> = [
+  ['snakemake-7-ok.strace.jsonl', {}],
+  ['snakemake-7-fail.strace.jsonl', {}],
+  ['snakemake-9-ok.strace.jsonl', {}],
+  ['cwltool-fail.strace.jsonl', {}],
+  ['nextflow-ok.strace.jsonl', JSON.parse(fixtureText('nextflow-ok.facts.json'))],
+];
+
+for (const [name, files] of traces) {
+  test(`${name}: a state serialized and restored mid-trace ends with the same records`, () => {
+    const events = fixtureEvents(name);
+    const whole = run(events, { files });
+    const batches = Math.ceil(events.length / 25);
+    const restarted = run(events, { files, restartAt: [1, Math.floor(batches / 2), batches - 1], forget: true });
+    assert.ok(whole.finals.size > 5);
+    assert.deepEqual([...restarted.finals.entries()].sort(), [...whole.finals.entries()].sort());
+  });
+}
+
+test('the state holds no class instance or function: structured clone keeps it whole', () => {
+  const { state } = run(fixtureEvents('snakemake-7-ok.strace.jsonl'));
+  const back = roundTrip(state);
+  assert.deepEqual(snapshotOf(back), snapshotOf(state));
+});
+
+/** The recorded Snakemake run again and again on one host, as a whole-host agent sees it. */
+function longStream(copies: number): TelemetryEvent[] {
+  const base = fixtureEvents('snakemake-7-ok.strace.jsonl').filter((e) => e.type !== 'trace.start');
+  const t0 = base[0]!.ts;
+  const span = base.at(-1)!.ts - t0 + 30e9;
+  const out: TelemetryEvent[] = [];
+  let seq = 0;
+  for (let i = 0; i < copies; i++) {
+    const remap = (u: string) => u.replace(/^(\w+)-(\d+)-/, (_m, boot, pid) => `${boot}-${Number(pid) + i * 1000}-`);
+    for (const e of base) {
+      const copy = { ...e, seq: seq++, ts: e.ts - t0 + i * span + 1.8e18 } as Record<string, unknown>;
+      for (const k of ['pid', 'ppid', 'victimPid'])
+        if (typeof copy[k] === 'number') copy[k] = (copy[k] as number) + i * 1000;
+      for (const k of ['upid', 'parentUpid', 'victimUpid'])
+        if (typeof copy[k] === 'string') copy[k] = remap(copy[k] as string);
+      out.push(copy as unknown as TelemetryEvent);
+    }
+    // Host noise outside any run: a short command every few seconds, and one that never ends.
+    const pid = 900_000 + i;
+    const ts = 1.8e18 + i * span + 1e9;
+    const env = { tenant: 'fixture', host: 'strace', agentId: 'strace' };
+    out.push({
+      ...env,
+      seq: seq++,
+      ts,
+      type: 'process.exec',
+      pid,
+      upid: `f1c2e3d4-${pid}-${ts}`,
+      ppid: 1,
+      uid: 0,
+      exe: '/usr/bin/cron',
+      argv: ['cron'],
+      argvTruncated: false,
+      cwd: '/',
+    } as TelemetryEvent);
+    if (i % 50 !== 0) {
+      out.push({
+        ...env,
+        seq: seq++,
+        ts: ts + 1e6,
+        type: 'process.exit',
+        pid,
+        upid: `f1c2e3d4-${pid}-${ts}`,
+        exitCode: 0,
+        signal: null,
+        coreDumped: false,
+        cpuUserNs: 0,
+        cpuSysNs: 0,
+        peakRssBytes: 0,
+        readBytes: 0,
+        writeBytes: 0,
+      } as TelemetryEvent);
+    }
+  }
+  return out.sort((a, b) => a.ts - b.ts);
+}
+
+test('over a long whole-host stream the state stays bounded: finished runs and exited processes are forgotten', (t) => {
+  const sizes: number[] = [];
+  let state = createAttribution({ rules });
+  const events = longStream(200);
+  let runsSeen = 0;
+  for (let i = 0; i < events.length; i += 100) {
+    const r = attribute(state, events.slice(i, i + 100));
+    runsSeen += r.changes.filter((c) => c.entity === 'run' && c.record.status === 'running').length > 0 ? 1 : 0;
+    forgetFinished(state);
+    if (i % 5000 === 0) {
+      state = roundTrip(state);
+      sizes.push(serialize(snapshotOf(state)).length);
+    }
+  }
+  assert.ok(runsSeen >= 150, `runs seen: ${runsSeen}`);
+  // At most the run in flight and the ones inside the grace period, and the 4 never-ending noise processes.
+  assert.ok(state.runs.size <= 3, `runs kept: ${state.runs.size}`);
+  assert.ok(state.procs.size < 200, `processes kept: ${state.procs.size}`);
+  const early = Math.max(...sizes.slice(1, 4));
+  const late = Math.max(...sizes.slice(-3));
+  assert.ok(late < early * 1.5, `snapshot bytes early ${early}, late ${late}`);
+  t.diagnostic(`snapshot bytes over the stream: ${sizes.join(', ')}`);
+});
+
+test('a run ends, its processes exit: once the grace period passes it is forgotten', () => {
+  const events = fixtureEvents('snakemake-7-ok.strace.jsonl');
+  const state = createAttribution({ rules });
+  attribute(state, events);
+  assert.equal(forgetFinished(state).runs, 0, 'within the grace period');
+  const last = events.at(-1)!;
+  attribute(state, [
+    {
+      ...last,
+      seq: last.seq + 1,
+      ts: last.ts + 61e9,
+      type: 'process.sample',
+      pid: 4242,
+      upid: 'x',
+      cpuNs: 0,
+      rssBytes: 0,
+      readBytes: 0,
+      writeBytes: 0,
+      state: 'S',
+    } as TelemetryEvent,
+  ]);
+  const forgot = forgetFinished(state);
+  assert.equal(forgot.runs, 1);
+  assert.equal(state.runs.size, 0);
+  assert.equal(state.entities.size, 0);
+  assert.equal(state.wanted.size, 0);
+  assert.deepEqual([...state.procs.keys()], [state.rootUpid], 'only the trace root stays');
+});
