@@ -30,6 +30,7 @@ import {
   onLog,
   onSample,
   onSyscallError,
+  processKey,
 } from './processes.ts';
 import type { DetectorContext, EngineState, InsightDraft, InsightsOptions, ProcessRecord } from './types.ts';
 
@@ -253,17 +254,46 @@ function tick(ctx: DetectorContext): void {
   }
 }
 
-function prune(state: EngineState, now: number): void {
+function prune(state: EngineState, now: number, forgetAfterNs: number | undefined): void {
   const openFor = new Set<number>();
   for (const i of state.insights.values()) if (i.state === 'open' && i.pid !== undefined) openFor.add(i.pid);
+  const forget = forgetAfterNs !== undefined;
   for (const [key, p] of state.processes) {
     if (!p.exit || p.endTs === undefined || now - p.endTs < RETAIN_EXITED_NS) continue;
     const parent = p.parentKey ? state.processes.get(p.parentKey) : undefined;
     if (parent && !parent.exit) continue;
-    if (openFor.has(p.pid) || state.failureOf.has(key)) continue;
+    const needed = openFor.has(p.pid) || state.failureOf.has(key);
+    if (needed && !(forget && now - p.endTs >= forgetAfterNs)) continue;
     state.processes.delete(key);
+    state.failureOf.delete(key);
     if (state.byPid.get(p.pid) === key) state.byPid.delete(p.pid);
+    forgetAttempt(state, p);
   }
+  if (forget) forgetFinished(state, now, forgetAfterNs);
+}
+
+/** A forgotten process is no attempt any more: the attempts map shrinks with the process table. */
+function forgetAttempt(state: EngineState, p: ProcessRecord): void {
+  if (!p.retryKey) return;
+  const left = (state.attempts.get(p.retryKey) ?? []).filter((k) => k !== p.key);
+  if (left.length) state.attempts.set(p.retryKey, left);
+  else state.attempts.delete(p.retryKey);
+}
+
+/**
+ * Finished insights (resolved, or with an end) whose process is forgotten, and cgroup
+ * episodes nobody sampled for that long. Nothing can touch them again: no detector sees a
+ * process that is gone, so a forgotten id is never raised anew.
+ */
+function forgetFinished(state: EngineState, now: number, forgetAfterNs: number): void {
+  for (const [id, i] of state.insights) {
+    const endedAt = i.endTs ?? (i.state === 'resolved' ? i.startTs : undefined);
+    if (endedAt === undefined || now - endedAt < forgetAfterNs) continue;
+    if (i.pid !== undefined && state.processes.has(processKey(i.pid, i.upid))) continue;
+    state.insights.delete(id);
+  }
+  for (const [cgroup, ep] of state.cgroupMemory ?? [])
+    if (now - ep.lastTs >= forgetAfterNs) state.cgroupMemory!.delete(cgroup);
 }
 
 /**
@@ -287,7 +317,7 @@ export function stepInsights(
   ctx.now = Math.max(now, state.lastTs);
   refreshFailures(ctx);
   tick(ctx);
-  prune(state, ctx.now);
+  prune(state, ctx.now, options.forgetAfterNs);
   state.touched.clear();
   return { state, insights: [...changed].map((id) => state.insights.get(id)!).filter(Boolean) };
 }

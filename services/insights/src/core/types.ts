@@ -40,10 +40,26 @@ export interface ProcessIdentity {
 
 export interface InsightsOptions {
   config?: InsightsConfig;
-  /** Past durations (ns) per step key (the step name, or the tool key when no attribution). */
+  /**
+   * Past durations (ns) per step key: `historyKey(pipeline, step)`, or the bare step name (the
+   * tool key when no attribution) when the pipeline is not known.
+   */
   history?: Record<string, number[]>;
   /** Run/step/task of a process, from the attribution core; called once per exec. */
   attribution?: (proc: ProcessIdentity) => TaskRef | undefined;
+  /**
+   * How far past a process's last sample the clock alone may extend a stall (ns). Unset (as
+   * in `tracer run`): stalls are judged on samples only. The service sets it so no_progress
+   * fires on its clock ticks while the agent sends nothing new about a stalled process.
+   */
+  stallClockNs?: number;
+  /**
+   * Forget failed processes and finished insights this long (ns) after they ended. Unset (as
+   * in `tracer run`, where the final list is the output): kept for the trace's whole life. A
+   * service that runs for weeks on a whole-host stream sets it; what it forgot is in its
+   * database.
+   */
+  forgetAfterNs?: number;
 }
 
 export interface StreamState {

@@ -1,5 +1,6 @@
 // No forward progress: alive, no CPU, no I/O and no output for N seconds. Judged on what
-// was observed (the last sample), not on the clock, so a late batch cannot fake a stall. A
+// was observed (the last sample), not on the clock, so a late batch cannot fake a stall;
+// a service may let its clock extend that by `stallClockNs` while nothing new arrives. A
 // process waiting on live children is not stalled (the children are), and one waiting on
 // the network is reported as network_wait instead. Nor is one whose siblings work: in
 // `bwa mem | samtools sort` the reader idles for minutes between the writer's batches.
@@ -27,9 +28,11 @@ export function detectNoProgress(ctx: DetectorContext, p: ProcessRecord): void {
   if (hasLiveChildren(ctx.state, p)) return;
   // Idle after network traffic is waiting on a peer: network_wait's to report.
   if (p.lastNetTs !== undefined && p.settings.networkWait.enabled) return;
-  const stalledNs = p.lastSampleTs - p.lastProgressTs;
+  // Observed until the last sample, or (a service's clock) a bounded time past it.
+  const observedTs = Math.max(p.lastSampleTs, Math.min(ctx.now, p.lastSampleTs + (ctx.options.stallClockNs ?? 0)));
+  const stalledNs = observedTs - p.lastProgressTs;
   if (stalledNs < s.afterNs) return;
-  if (siblingsProgressedSince(ctx, p, p.lastSampleTs - s.afterNs)) return;
+  if (siblingsProgressedSince(ctx, p, observedTs - s.afterNs)) return;
   ctx.upsert(id, p, {
     kind: 'no_progress',
     severity: 'warning',
