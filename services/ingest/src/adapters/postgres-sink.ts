@@ -3,9 +3,8 @@
 // table with one multi-row statement each, moves the watermarks, and runs `beforeCommit`
 // (publishing normalized events) before COMMIT. Offsets are committed by the caller after.
 import { type Pool, type PoolClient, withTenant } from '@tracer/db';
-import { from as copyFrom } from 'pg-copy-streams';
 import { type AcceptedEvent, type AgentUpdate, agentKey, dedupeEvents } from '../core/raw-events.ts';
-import { bootKey, estimateBoots, type Rows, rowCount, toRows } from '../core/rows.ts';
+import { bootKey, estimateBoots, type Rows, toRows } from '../core/rows.ts';
 
 export interface TenantWriteResult {
   fresh: AcceptedEvent[];
@@ -28,32 +27,44 @@ const ts = (col: string) => `to_timestamp(r.${col}::float8 / 1e6)`;
 
 // Event tables are append-only and keyed by the agent sequence (or, for samples, the process
 // and instant). Rows reaching them passed the watermark under its row lock, so they are new:
-// they are COPYed into a session temp table and moved with a plain INSERT ... SELECT, which
-// costs PostgreSQL about a third less CPU per row than json_to_recordset and a quarter less
-// than ON CONFLICT (COPY cannot write the tables themselves: they have row-level security).
-// Should a key exist anyway (two agents on one host sampling one process at the same
-// microsecond), the unique violation rolls the transaction back and it is written again
-// through JSON with ON CONFLICT DO NOTHING.
+// each table is written by one INSERT ... SELECT FROM unnest(one array parameter per column),
+// which row-level security checks like any insert (COPY cannot write these tables: they have
+// FORCEd row-level security). No staging table: temp tables cost a write and a scan per row
+// and a truncate per table at every commit. Should a key exist anyway (two agents on one host
+// sampling one process at the same microsecond), the unique violation rolls the transaction
+// back and it is written again with ON CONFLICT DO NOTHING.
 const ON_CONFLICT_NOTHING = 'ON CONFLICT DO NOTHING';
 const UNIQUE_VIOLATION = '23505';
 
-interface StagedTable {
-  /** Session temp table (ON COMMIT DELETE ROWS) a COPY fills. */
-  staging: string;
-  /** `name type, ...` of the staging table, in COPY order (the row objects' keys). */
-  columns: string;
-  /** INSERT ... SELECT ... over the staging table aliased `r`. */
+interface ArrayTable {
+  /** The prepared statement's name. */
+  name: string;
+  /** INSERT ... SELECT ... FROM unnest(...) AS r(...), the row source aliased `r`. */
   insert: string;
   /** ON CONFLICT clause, when the table merges rows. */
   conflict?: string;
-  /** The row objects' keys, in COPY order (from `columns`). */
+  /** The row objects' keys, in parameter order. */
   columnNames: readonly string[];
 }
 
-const staged = (t: Omit<StagedTable, 'columnNames'>): StagedTable => ({
-  ...t,
-  columnNames: t.columns.split(',').map((c) => c.trim().split(' ')[0]!),
-});
+/**
+ * `columns` is `name type, ...` of the row source. Array and JSON columns travel as text
+ * elements (an array of arrays would be two-dimensional) and are cast in `select`.
+ */
+const arrayTable = (t: { columns: string; insert: string; conflict?: string }): ArrayTable => {
+  const columns = t.columns.split(',').map((c) => {
+    const [name, type] = c.trim().split(' ') as [string, string];
+    return { name, type: type.endsWith('[]') || type === 'json' ? 'text' : type };
+  });
+  const params = columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');
+  const names = columns.map((c) => c.name).join(', ');
+  return {
+    name: `tracer_ingest_${/INSERT INTO (\w+)/.exec(t.insert)![1]}`,
+    insert: `${t.insert}\n    FROM unnest(${params}) AS r(${names})`,
+    ...(t.conflict ? { conflict: t.conflict } : {}),
+    columnNames: columns.map((c) => c.name),
+  };
+};
 
 const SQL = {
   watermarks: `
@@ -107,8 +118,7 @@ const SQL = {
 // The append-only tables: how a row is inserted (from a source aliased r) and the columns of
 // that source, the same for the JSON path and the staging table a COPY fills.
 // processes: exec, fork and exit of one process arrive apart and merge into one row (upsert).
-const PROCESSES = staged({
-  staging: 'tracer_stage_processes',
+const PROCESSES = arrayTable({
   columns:
     'host text, upid text, start_ts_us bigint, end_ts_us bigint, pid integer, ppid integer, parent_upid text, uid integer, exe text, argv text[], argv_truncated boolean, cwd text, comm text, cgroup_id text, container_id text, env json, exit_code smallint, exit_code_unknown boolean, signal smallint, core_dumped boolean, duration_ns bigint, cpu_user_ns bigint, cpu_sys_ns bigint, peak_rss_bytes bigint, read_bytes bigint, write_bytes bigint, storage_read_bytes bigint, storage_write_bytes bigint, io_wait_ns bigint, net_send_bytes bigint, net_recv_bytes bigint, sampled boolean, agent_id text, exec_seq bigint, exit_seq bigint',
   insert: `    INSERT INTO processes (tenant_id, host, upid, start_ts, end_ts, pid, ppid, parent_upid, uid, exe, argv,
@@ -116,7 +126,7 @@ const PROCESSES = staged({
       duration_ns, cpu_user_ns, cpu_sys_ns, peak_rss_bytes, read_bytes, write_bytes, storage_read_bytes,
       storage_write_bytes, io_wait_ns, net_send_bytes, net_recv_bytes, sampled, agent_id, exec_seq, exit_seq)
     SELECT tracer_tenant(), r.host, r.upid, ${ts('start_ts_us')}, ${ts('end_ts_us')}, r.pid, r.ppid, r.parent_upid,
-      r.uid, r.exe, r.argv, r.argv_truncated, r.cwd, r.comm, r.cgroup_id, r.container_id, r.env::jsonb, r.exit_code,
+      r.uid, r.exe, r.argv::text[], r.argv_truncated, r.cwd, r.comm, r.cgroup_id, r.container_id, r.env::jsonb, r.exit_code,
       r.exit_code_unknown, r.signal, r.core_dumped, r.duration_ns, r.cpu_user_ns, r.cpu_sys_ns, r.peak_rss_bytes,
       r.read_bytes, r.write_bytes, r.storage_read_bytes, r.storage_write_bytes, r.io_wait_ns, r.net_send_bytes,
       r.net_recv_bytes, r.sampled, r.agent_id, r.exec_seq, r.exit_seq`,
@@ -158,8 +168,7 @@ const PROCESSES = staged({
 });
 
 const APPEND = {
-  processSamples: staged({
-    staging: 'tracer_stage_process_samples',
+  processSamples: arrayTable({
     columns:
       'host text, upid text, ts_us bigint, cpu_ns bigint, rss_bytes bigint, read_bytes bigint, write_bytes bigint, io_wait_ns bigint, net_send_bytes bigint, net_recv_bytes bigint, state text, threads integer, sampled boolean, agent_id text, seq bigint',
     insert: `    INSERT INTO process_samples (tenant_id, host, upid, ts, cpu_ns, rss_bytes, read_bytes, write_bytes, io_wait_ns,
@@ -167,8 +176,7 @@ const APPEND = {
     SELECT tracer_tenant(), r.host, r.upid, ${ts('ts_us')}, r.cpu_ns, r.rss_bytes, r.read_bytes, r.write_bytes,
       r.io_wait_ns, r.net_send_bytes, r.net_recv_bytes, r.state, r.threads, r.sampled, r.agent_id, r.seq`,
   }),
-  hostSamples: staged({
-    staging: 'tracer_stage_host_samples',
+  hostSamples: arrayTable({
     columns:
       'host text, ts_us bigint, cpu_busy_ratio real, load1 real, memory_used_bytes bigint, memory_available_bytes bigint, disk_used_bytes bigint, disk_total_bytes bigint, net_recv_bytes bigint, net_send_bytes bigint, pressure json, agent_id text, seq bigint',
     insert: `    INSERT INTO host_samples (tenant_id, host, ts, cpu_busy_ratio, load1, memory_used_bytes, memory_available_bytes,
@@ -177,23 +185,20 @@ const APPEND = {
       r.memory_available_bytes, r.disk_used_bytes, r.disk_total_bytes, r.net_recv_bytes, r.net_send_bytes,
       r.pressure::jsonb, r.agent_id, r.seq`,
   }),
-  logs: staged({
-    staging: 'tracer_stage_process_logs',
+  logs: arrayTable({
     columns:
       'host text, agent_id text, seq bigint, ts_us bigint, upid text, pid integer, stream text, text text, dropped_bytes bigint, sampled boolean',
     insert: `    INSERT INTO process_logs (tenant_id, host, agent_id, seq, ts, upid, pid, stream, text, dropped_bytes, sampled)
     SELECT tracer_tenant(), r.host, r.agent_id, r.seq, ${ts('ts_us')}, r.upid, r.pid, r.stream, r.text,
       r.dropped_bytes, r.sampled`,
   }),
-  fileOpens: staged({
-    staging: 'tracer_stage_file_opens',
+  fileOpens: arrayTable({
     columns:
       'host text, agent_id text, seq bigint, ts_us bigint, upid text, pid integer, path text, flags integer, error text, sampled boolean',
     insert: `    INSERT INTO file_opens (tenant_id, host, agent_id, seq, ts, upid, pid, path, flags, error, sampled)
     SELECT tracer_tenant(), r.host, r.agent_id, r.seq, ${ts('ts_us')}, r.upid, r.pid, r.path, r.flags, r.error, r.sampled`,
   }),
-  oomKills: staged({
-    staging: 'tracer_stage_oom_kills',
+  oomKills: arrayTable({
     columns:
       'host text, agent_id text, seq bigint, ts_us bigint, victim_pid integer, victim_upid text, victim_comm text, trigger_pid integer, oom_constraint text, cgroup_id text, memory_limit_bytes bigint, memory_usage_bytes bigint, victim_rss_bytes bigint',
     insert: `    INSERT INTO oom_kills (tenant_id, host, agent_id, seq, ts, victim_pid, victim_upid, victim_comm, trigger_pid,
@@ -202,14 +207,6 @@ const APPEND = {
       r.trigger_pid, r.oom_constraint, r.cgroup_id, r.memory_limit_bytes, r.memory_usage_bytes, r.victim_rss_bytes`,
   }),
 };
-
-/**
- * The session's staging tables, made (if missing) at the start of each transaction in one
- * round trip: made inside a transaction that then rolls back, they would be gone.
- */
-const STAGING_DDL = [PROCESSES, ...Object.values(APPEND)]
-  .map((t) => `CREATE TEMP TABLE IF NOT EXISTS ${t.staging} (${t.columns}) ON COMMIT DELETE ROWS`)
-  .join('; ');
 
 /**
  * JSON for PostgreSQL's json parser, which refuses what JavaScript strings may hold: NUL
@@ -270,17 +267,10 @@ export class PostgresSink {
         const freshEvents = fresh.map((a) => a.event);
         await this.#resolveBoots(client, tenant, estimateBoots(freshEvents));
         const rows = toRows(freshEvents, (host, prefix) => this.#boots.get(`${tenant}\u0000${bootKey(host, prefix)}`));
-        if (rowCount(rows) > rows.hostInfo.length) await client.query(STAGING_DDL);
-        await this.#copyStaged(
-          client,
-          PROCESSES,
-          rows.processes as unknown as Record<string, unknown>[],
-          PROCESSES.conflict,
-        );
+        await insertArrays(client, PROCESSES, rows.processes, PROCESSES.conflict);
         await insert(client, SQL.hostInfo, rows.hostInfo);
-        for (const [name, table] of Object.entries(APPEND) as [keyof typeof APPEND, StagedTable][]) {
-          const list = rows[name] as unknown as readonly Record<string, unknown>[];
-          await this.#copyStaged(client, table, list, safe ? ON_CONFLICT_NOTHING : undefined);
+        for (const [name, table] of Object.entries(APPEND) as [keyof typeof APPEND, ArrayTable][]) {
+          await insertArrays(client, table, rows[name], safe ? ON_CONFLICT_NOTHING : undefined);
         }
         await insert(client, SQL.agents, agents.map(agentRow));
         if (fresh.length > 0) await beforeCommit(fresh);
@@ -302,27 +292,6 @@ export class PostgresSink {
       },
       options,
     );
-  }
-
-  /** COPY into the session's staging table, then one INSERT ... SELECT into the real one. */
-  async #copyStaged(
-    client: PoolClient,
-    table: StagedTable,
-    rows: readonly Record<string, unknown>[],
-    conflict: string | undefined,
-  ): Promise<void> {
-    if (rows.length === 0) return;
-    const copy = client.query(copyFrom(`COPY ${table.staging} FROM STDIN`));
-    const done = new Promise<void>((resolve, reject) => {
-      copy.once('finish', resolve);
-      copy.once('error', reject);
-    });
-    for (const chunk of copyText(rows, table.columnNames)) {
-      if (!copy.write(chunk)) await new Promise((r) => copy.once('drain', r));
-    }
-    copy.end();
-    await done;
-    await client.query(`${table.insert} FROM ${table.staging} r ${conflict ?? ''}`);
   }
 
   async #watermarks(client: PoolClient, events: readonly AcceptedEvent[]): Promise<Map<string, number>> {
@@ -388,33 +357,44 @@ async function insert(client: PoolClient, sql: string, rows: readonly object[]):
   await client.query(sql, [postgresJson(rows)]);
 }
 
-const COPY_SPECIAL = /[\\\t\n\r\0]/;
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\uFFFD' };
-
-/** A value in COPY's text format. NUL, which text cannot hold, becomes U+FFFD. */
-function copyField(v: unknown): string {
-  if (v === null || v === undefined) return '\\N';
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'boolean') return v ? 't' : 'f';
-  const s = typeof v === 'string' ? v : Array.isArray(v) ? arrayLiteral(v) : postgresJson(v);
-  return COPY_SPECIAL.test(s) ? s.replace(/[\\\t\n\r\0]/g, (c) => COPY_ESCAPES[c]!) : s;
+/** One INSERT ... SELECT FROM unnest of the rows' columns, each column one array literal. */
+async function insertArrays(
+  client: PoolClient,
+  table: ArrayTable,
+  rows: readonly object[],
+  conflict: string | undefined,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const list = rows as readonly Record<string, unknown>[];
+  // Named: each connection parses and plans the statement once, then binds new arrays.
+  await client.query({
+    name: conflict ? `${table.name}:${conflict.length}` : table.name,
+    text: conflict ? `${table.insert} ${conflict}` : table.insert,
+    values: table.columnNames.map((column) => arrayOf(list, column)),
+  });
 }
 
-/** A text[] literal: every element quoted, `"` and `\\` escaped inside. */
-function arrayLiteral(values: readonly unknown[]): string {
-  return `{${values.map((x) => `"${String(x).replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
-}
+const QUOTED = /["\\\0]/;
+const QUOTE_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\0': '\uFFFD' };
 
-/** COPY text for rows, in chunks (lone surrogates become U+FFFD when the chunk is encoded). */
-function* copyText(rows: readonly Record<string, unknown>[], columns: readonly string[]): Generator<Buffer> {
-  const CHUNK = 2000;
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    let text = '';
-    for (const row of rows.slice(i, i + CHUNK)) {
-      let line = '';
-      for (let c = 0; c < columns.length; c++) line += (c === 0 ? '' : '\t') + copyField(row[columns[c]!]);
-      text += `${line}\n`;
-    }
-    yield Buffer.from(text);
+/** An element of an array literal, quoted; NUL, which text cannot hold, becomes U+FFFD. */
+const quoted = (s: string) => `"${QUOTED.test(s) ? s.replace(/["\\\0]/g, (c) => QUOTE_ESCAPES[c]!) : s}"`;
+
+/**
+ * A column of rows as an array literal (`{1,NULL,"text"}`): numbers and booleans bare, strings
+ * quoted, arrays as their own literal and objects as JSON, both quoted as text elements.
+ */
+export function arrayOf(rows: readonly Record<string, unknown>[], column: string): string {
+  let out = '{';
+  for (let i = 0; i < rows.length; i++) {
+    const v = rows[i]![column];
+    if (i > 0) out += ',';
+    if (v === null || v === undefined) out += 'NULL';
+    else if (typeof v === 'number') out += String(v);
+    else if (typeof v === 'boolean') out += v ? 't' : 'f';
+    else if (typeof v === 'string') out += quoted(v);
+    else if (Array.isArray(v)) out += quoted(`{${v.map((x) => quoted(String(x))).join(',')}}`);
+    else out += quoted(postgresJson(v));
   }
+  return `${out}}`;
 }
