@@ -26,6 +26,8 @@ export interface AttributionConfig {
   topicPartitions: number;
   /** Partitions handled at once (each in order). */
   concurrency: number;
+  /** Time without heartbeat after which the group drops a member (a killed instance's partitions move then). */
+  sessionTimeoutMs: number;
   /**
    * Events of this host get file facts read from the local disk (the co-located deployment:
    * the agent and this service on one machine); null = none, the core works without facts.
@@ -78,6 +80,7 @@ export function loadAttributionConfig(env: NodeJS.ProcessEnv = process.env): Att
     outputTopic: get('TRACER_ATTRIBUTION_OUTPUT_TOPIC') ?? topics.tasks,
     topicPartitions: integer('TRACER_ATTRIBUTION_TOPIC_PARTITIONS', 8, 1, 1024),
     concurrency: integer('TRACER_ATTRIBUTION_CONCURRENCY', 2, 1, 64),
+    sessionTimeoutMs: integer('TRACER_ATTRIBUTION_SESSION_TIMEOUT_MS', 30_000, 6000, 3_600_000),
     localHost: localHost === 'none' ? null : localHost,
     graceMs: integer('TRACER_ATTRIBUTION_GRACE_MS', 60_000, 0, 86_400_000),
     toolRulesFile: get('TRACER_ATTRIBUTION_TOOL_RULES'),

@@ -58,7 +58,11 @@ export async function startAttribution(
     role: config.databaseRole,
     localHost: config.localHost,
     graceNs: config.graceMs * 1e6,
-    tuning: { partitionsConsumedConcurrently: config.concurrency },
+    tuning: {
+      partitionsConsumedConcurrently: config.concurrency,
+      sessionTimeoutMs: config.sessionTimeoutMs,
+      heartbeatIntervalMs: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)),
+    },
   });
   let joined = false;
   consumer.runner.ready.then(() => {
