@@ -7,7 +7,8 @@ import { attribute, buildTree, createAttribution, renderTree, type TraceTree } f
 import { type Insight, isEventType, type TelemetryEvent, validateEvent } from '@tracer/events';
 import {
   type AnalyzeOptions,
-  analyzeTrace,
+  analyzeTraceState,
+  collectStepDurations,
   createAttributionIndex,
   indexAttributionChanges,
   renderInsightsSummary,
@@ -23,6 +24,8 @@ export interface RunAnalysis {
   tree: TraceTree;
   /** The insights block and the tree, as the closing summary prints them. */
   text: string;
+  /** Durations of the steps that succeeded, by history key: the next run's slow_step history. */
+  stepDurations: Record<string, number[]>;
 }
 
 /** The trace's valid telemetry events in file order; insight events are recomputed, not read. */
@@ -51,7 +54,7 @@ export async function analyzeRun(
   const attribution = createAttribution({ rules: defaultToolRules() });
   const index = createAttributionIndex();
   const readFiles = options.readFiles ?? true;
-  const insights = analyzeTrace(events, {
+  const { state, insights } = analyzeTraceState(events, {
     ...options,
     // Attribution runs on the same slices, so every insight names its run, step and task.
     taskRefsOf: (slice) => {
@@ -68,5 +71,5 @@ export async function analyzeRun(
   const tree = buildTree(attribution);
   const sections = [renderInsightsSummary(insights)];
   if (tree.runs.length > 0) sections.push(renderTree(tree));
-  return { insights, tree, text: sections.join('\n\n') };
+  return { insights, tree, text: sections.join('\n\n'), stepDurations: collectStepDurations(state) };
 }

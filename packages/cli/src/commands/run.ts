@@ -1,6 +1,7 @@
-import { runTraced } from '@tracer/tracer-agent';
+import { dataDir, runTraced } from '@tracer/tracer-agent';
 import { type Command, InvalidArgumentError } from 'commander';
 import { analyzeRun } from '../run-analysis.ts';
+import { mergeStepHistory, readStepHistory, stepHistoryPath, writeStepHistory } from '../step-history.ts';
 
 interface RunOptions {
   pipeline?: string;
@@ -43,7 +44,8 @@ Environment:
   TRACER_AGENT_MODE     bpf (fail without eBPF), proc (force /proc sampling) or auto (default)
   TRACER_AGENT_POLL_MS  /proc sampling interval (default 20; stretched to keep its CPU use under 10%)
   TRACER_DATA_DIR       data folder (default \${XDG_DATA_HOME:-~/.local/share}/tracer); traces in traces/
-  TRACER_TRACE_KEEP     traces kept in the data folder (default 10; older ones gzip-compressed)
+  TRACER_TRACE_KEEP     traces kept in the data folder (default 10; older ones gzip-compressed);
+                        step durations of every run stay in step-history.json there (slow_step's history)
   TRACER_LOG_LEVEL      level of tracer's own JSON logs on stderr (default info)
 
 Examples:
@@ -57,7 +59,11 @@ Examples:
           command,
           sampleIntervalMs: opts.sampleInterval,
           analyze: async (tracePath) => {
-            const { insights, text } = await analyzeRun(tracePath);
+            // slow_step compares each step with its earlier runs on this machine.
+            const historyPath = stepHistoryPath(dataDir());
+            const history = readStepHistory(historyPath, (m) => process.stderr.write(`tracer run: ${m}\n`));
+            const { insights, text, stepDurations } = await analyzeRun(tracePath, { history });
+            writeStepHistory(historyPath, mergeStepHistory(history, stepDurations));
             return {
               records: insights.map((i) => ({ type: 'insight' as const, ts: i.endTs ?? i.startTs, ...i })),
               text,

@@ -55,7 +55,10 @@ export function taskRefsByUpid(index: AttributionIndex): Map<string, TaskRef> {
   for (const tool of index.tools.values()) {
     const task = tool.taskId ? index.tasks.get(tool.taskId) : undefined;
     for (const upid of tool.upids) {
-      const base = task ? refOf(task, tool.name) : { runId: tool.runId, tool: tool.name };
+      const run = index.runs.get(tool.runId);
+      const base = task
+        ? refOf(task, tool.name)
+        : { ...(run ? { pipeline: run.pipeline } : {}), runId: tool.runId, tool: tool.name };
       const existing = out.get(upid);
       out.set(upid, { ...base, ...(existing?.isTaskRoot ? { isTaskRoot: true } : {}) });
     }

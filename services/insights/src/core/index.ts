@@ -27,7 +27,7 @@ export {
   resolveSettings,
   type SettingsOverride,
 } from './config.ts';
-export { collectStepDurations, slowBaseline, stepKeyOf } from './detectors/slow-step.ts';
+export { collectStepDurations, historyKey, slowBaseline, stepKeyOf } from './detectors/slow-step.ts';
 export { allInsights, createInsightsState, type EngineInput, stepInsights } from './engine.ts';
 export { buildEvidencePacket, type EvidenceLine, type EvidencePacket } from './evidence.ts';
 export { describeExit, signalName } from './exit-codes.ts';

@@ -34,11 +34,22 @@ export function stepKeyOf(p: ProcessRecord): string {
   return p.task?.step ?? p.tool;
 }
 
+/**
+ * The history key of a step within its pipeline: two pipelines' `align` steps are not one
+ * history. A history holding only bare step keys (no pipeline known) is still looked up.
+ */
+export const historyKey = (pipeline: string | undefined, step: string): string =>
+  pipeline ? `${pipeline} :: ${step}` : step;
+
+/** A run's own root process: its time is the run's, and a slow step inside says why. */
+const isRunRoot = (p: ProcessRecord) =>
+  p.task?.runId !== undefined && p.task.step === undefined && p.task.tool === undefined;
+
 export function detectSlowStep(ctx: DetectorContext, p: ProcessRecord): void {
   const s = p.settings.slowStep;
-  if (!s.enabled || !ctx.options.history) return;
+  if (!s.enabled || !ctx.options.history || isRunRoot(p)) return;
   const key = stepKeyOf(p);
-  const history = ctx.options.history[key];
+  const history = ctx.options.history[historyKey(p.task?.pipeline, key)] ?? ctx.options.history[key];
   if (!history) return;
   const b = slowBaseline(history, s);
   if (!b) return;
@@ -69,14 +80,14 @@ export function detectSlowStep(ctx: DetectorContext, p: ProcessRecord): void {
 }
 
 /**
- * Durations of the steps that succeeded in a past trace, by the same key slow_step looks up:
+ * Durations of the steps that succeeded in a past trace, by the key slow_step looks up first:
  * the `history` input of the next run can be built from earlier traces with this.
  */
 export function collectStepDurations(state: import('../types.ts').EngineState): Record<string, number[]> {
   const out: Record<string, number[]> = {};
   for (const p of state.processes.values()) {
-    if (!p.exit || p.exit.code !== 0 || p.exit.signal !== null || p.endTs === undefined) continue;
-    const key = stepKeyOf(p);
+    if (!p.exit || p.exit.code !== 0 || p.exit.signal !== null || p.endTs === undefined || isRunRoot(p)) continue;
+    const key = historyKey(p.task?.pipeline, stepKeyOf(p));
     (out[key] ??= []).push(p.endTs - p.startTs);
   }
   return out;
