@@ -86,9 +86,12 @@ export function detectSlowStep(ctx: DetectorContext, p: ProcessRecord): void {
 export function collectStepDurations(state: import('../types.ts').EngineState): Record<string, number[]> {
   const out: Record<string, number[]> = {};
   for (const p of state.processes.values()) {
-    if (!p.exit || p.exit.code !== 0 || p.exit.signal !== null || p.endTs === undefined || isRunRoot(p)) continue;
+    const succeeded = p.exit?.code === 0 && p.exit.signal === null;
+    if (!succeeded || p.endTs === undefined || isRunRoot(p)) continue;
     const key = historyKey(p.task?.pipeline, stepKeyOf(p));
-    (out[key] ??= []).push(p.endTs - p.startTs);
+    const durations = out[key] ?? [];
+    durations.push(p.endTs - p.startTs);
+    out[key] = durations;
   }
   return out;
 }
