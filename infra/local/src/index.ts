@@ -6,5 +6,12 @@ export { createPostgres, hasTimescale, queryPostgres } from './postgres.ts';
 export { createRedis, pingRedis } from './redis.ts';
 export type { LocalServer, Progress, ServerState, ServerStatus } from './server.ts';
 export { StackError } from './server.ts';
-export { createHostAgent, createIngestConsumer, createIngestGateway, servicePorts } from './services.ts';
+export {
+  createAttributionService,
+  createHostAgent,
+  createIngestConsumer,
+  createIngestGateway,
+  createInsightsService,
+  servicePorts,
+} from './services.ts';
 export { createServiceStack, createStack, createStackOf, type Stack } from './stack.ts';

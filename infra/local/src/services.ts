@@ -1,5 +1,5 @@
 // Tracer's own processes in the local stack, in the same LocalServer shape as Kafka, PostgreSQL
-// and Redis: the ingest gateway, the raw consumer and a host agent. Each runs detached from
+// and Redis: the ingest gateway, the raw consumer, attribution, insights and a host agent. Each runs detached from
 // its own folder under .tracer/data (which is how ownedPid recognises it), logs to
 // .tracer/log/<name>.log, and counts as running only when it answers: /readyz for the ingest
 // processes, a fresh status.json for the agent. They start after the servers and after the
@@ -24,8 +24,13 @@ function port(name: string, fallback: number): number {
 }
 
 /** Ports of Tracer's own processes (loopback, like the servers'). */
-export function servicePorts(): { gateway: number; consumer: number } {
-  return { gateway: port('TRACER_INGEST_PORT', 18100), consumer: port('TRACER_INGEST_CONSUMER_PORT', 18101) };
+export function servicePorts(): { gateway: number; consumer: number; attribution: number; insights: number } {
+  return {
+    gateway: port('TRACER_INGEST_PORT', 18100),
+    consumer: port('TRACER_INGEST_CONSUMER_PORT', 18101),
+    attribution: port('TRACER_ATTRIBUTION_PORT', 18102),
+    insights: port('TRACER_INSIGHTS_PORT', 18103),
+  };
 }
 
 /** The environment every Tracer process gets: where the stack's servers listen. */
@@ -146,28 +151,71 @@ export function createIngestGateway(opts: {
   });
 }
 
-/** The raw consumer (services/ingest/src/consumer/main.ts): telemetry.raw.v1 -> PostgreSQL. */
-export function createIngestConsumer(opts: {
+/**
+ * A Kafka consumer service with a health endpoint: ready when GET /readyz answers 200 (it
+ * joined its consumer group and its database answers).
+ */
+function consumerService(opts: {
+  name: string;
+  script: string;
   paths: StackPaths;
   addresses: StackAddresses;
-  port?: number;
+  port: number;
+  /** The service's own variables for its HTTP listener. */
+  hostVar: string;
+  portVar: string;
 }): LocalServer {
-  const p = opts.port ?? servicePorts().consumer;
+  const p = opts.port;
   return nodeService({
-    name: 'ingest-consumer',
-    script: 'services/ingest/src/consumer/main.ts',
-    env: {
-      ...stackEnv(opts.addresses),
-      TRACER_INGEST_CONSUMER_HOST: '127.0.0.1',
-      TRACER_INGEST_CONSUMER_PORT: String(p),
-    },
+    name: opts.name,
+    script: opts.script,
+    env: { ...stackEnv(opts.addresses), [opts.hostVar]: '127.0.0.1', [opts.portVar]: String(p) },
     paths: opts.paths,
     address: `http://127.0.0.1:${p}`,
-    ports: [{ port: p, envVar: 'TRACER_INGEST_CONSUMER_PORT' }],
+    ports: [{ port: p, envVar: opts.portVar }],
     answers: () => ready(`http://127.0.0.1:${p}/readyz`),
     notAnswering: `does not answer GET /readyz with 200 on 127.0.0.1:${p} (joined no consumer group yet?)`,
   });
 }
+
+interface ServiceOptions {
+  paths: StackPaths;
+  addresses: StackAddresses;
+  port?: number;
+}
+
+/** The raw consumer (services/ingest/src/consumer/main.ts): telemetry.raw.v1 -> PostgreSQL. */
+export const createIngestConsumer = (opts: ServiceOptions): LocalServer =>
+  consumerService({
+    ...opts,
+    name: 'ingest-consumer',
+    script: 'services/ingest/src/consumer/main.ts',
+    port: opts.port ?? servicePorts().consumer,
+    hostVar: 'TRACER_INGEST_CONSUMER_HOST',
+    portVar: 'TRACER_INGEST_CONSUMER_PORT',
+  });
+
+/** Attribution (services/attribution): normalized telemetry -> runs, steps, tasks, tools; tasks.v1. */
+export const createAttributionService = (opts: ServiceOptions): LocalServer =>
+  consumerService({
+    ...opts,
+    name: 'attribution',
+    script: 'services/attribution/src/service/main.ts',
+    port: opts.port ?? servicePorts().attribution,
+    hostVar: 'TRACER_ATTRIBUTION_HTTP_HOST',
+    portVar: 'TRACER_ATTRIBUTION_PORT',
+  });
+
+/** Insights (services/insights): telemetry and tasks.v1 -> insights table and insights.v1. */
+export const createInsightsService = (opts: ServiceOptions): LocalServer =>
+  consumerService({
+    ...opts,
+    name: 'insights',
+    script: 'services/insights/src/service/main.ts',
+    port: opts.port ?? servicePorts().insights,
+    hostVar: 'TRACER_INSIGHTS_HOST',
+    portVar: 'TRACER_INSIGHTS_PORT',
+  });
 
 /**
  * A host agent for this machine (`tracer agent start`), writing to the stack's Kafka as tenant

@@ -12,7 +12,13 @@ import { createPostgres } from './postgres.ts';
 import { isAlive } from './processes.ts';
 import { createRedis } from './redis.ts';
 import type { LocalServer, Progress, ServerStatus } from './server.ts';
-import { createHostAgent, createIngestConsumer, createIngestGateway } from './services.ts';
+import {
+  createAttributionService,
+  createHostAgent,
+  createIngestConsumer,
+  createIngestGateway,
+  createInsightsService,
+} from './services.ts';
 
 export interface Stack {
   paths: StackPaths;
@@ -44,9 +50,11 @@ export function createStack(opts: { home?: string; addresses?: StackAddresses } 
 export function createServiceStack(opts: { home?: string; addresses?: StackAddresses } = {}): Stack {
   const paths = stackPaths(opts.home);
   const addresses = opts.addresses ?? stackAddresses();
-  // The consumer first: the agent's first batches find someone reading them.
+  // Consumers first: the agent's first batches find someone reading them.
   return createStackOf(paths, addresses, [
     createIngestConsumer({ paths, addresses }),
+    createAttributionService({ paths, addresses }),
+    createInsightsService({ paths, addresses }),
     createIngestGateway({ paths, addresses }),
     createHostAgent({ paths, addresses }),
   ]);

@@ -9,14 +9,15 @@ export function registerStackCommands(program: Command): void {
     .command('up')
     .description(
       'start the platform on this machine (Kafka, PostgreSQL, Redis on loopback, data under .tracer/), ' +
-        "apply database migrations, start the ingest gateway, the raw consumer and this host's agent; " +
+        "apply database migrations, start the ingest gateway, the raw consumer, attribution, insights and this host's agent; " +
         'a no-op for what already runs',
     )
     .addHelpText(
       'after',
       '\nThe ./tracer script installs what is missing first (infra/local/install.sh).\n' +
         'Ports: TRACER_KAFKA_PORT (19092), TRACER_KAFKA_CONTROLLER_PORT (kafka+1), TRACER_POSTGRES_PORT (15432),\n' +
-        'TRACER_REDIS_PORT (16379), TRACER_INGEST_PORT (18100), TRACER_INGEST_CONSUMER_PORT (18101).\n' +
+        'TRACER_REDIS_PORT (16379), TRACER_INGEST_PORT (18100), TRACER_INGEST_CONSUMER_PORT (18101),\n' +
+        'TRACER_ATTRIBUTION_PORT (18102), TRACER_INSIGHTS_PORT (18103).\n' +
         'The host agent writes to Kafka as tenant TRACER_TENANT (default local). State folder: TRACER_HOME (.tracer/ in the repo).',
     )
     .action(async () => {
