@@ -97,3 +97,16 @@ export const Insight = Type.Object({
   promptVersion: Type.Optional(Type.String()),
 });
 export type Insight = Static<typeof Insight>;
+
+/** One message of insights.v1 (keyed tenant/host): an insight and the tenant and host it belongs to. */
+export const InsightMessage = Type.Composite(
+  [
+    Type.Object({
+      tenant: Type.String({ minLength: 1, maxLength: 128 }),
+      host: Type.String({ minLength: 1, maxLength: 255 }),
+    }),
+    Insight,
+  ],
+  { $id: 'insights.v1' },
+);
+export type InsightMessage = Static<typeof InsightMessage>;

@@ -4,7 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { defaultToolRules } from '@tracer/attribution';
 import { attribute, createAttribution } from '@tracer/attribution/core';
-import { type AttributionChange, type TelemetryEvent, validateEvent } from '@tracer/events';
+import { type AttributionChange, type Insight, type TelemetryEvent, validateEvent } from '@tracer/events';
+import { analyzeTrace } from '../src/core/analyze-trace.ts';
+import { createAttributionIndex, indexAttributionChanges, taskRefsByUpid } from '../src/core/attribution-link.ts';
 
 const FIXTURE = new URL('./fixtures/snakemake-two-faults.jsonl', import.meta.url);
 
@@ -30,3 +32,30 @@ export function attributionChanges(events: readonly TelemetryEvent[], sliceEvent
     out.push(attribute(attr, events.slice(i, i + sliceEvents)).changes);
   return out;
 }
+
+/** What `tracer run` concludes of the events, with the attribution core run on the same slices. */
+export function expectedInsights(events: readonly TelemetryEvent[]): Insight[] {
+  const attr = createAttribution({ rules: defaultToolRules() });
+  const index = createAttributionIndex();
+  return analyzeTrace(events, {
+    taskRefsOf: (slice) => {
+      indexAttributionChanges(index, attribute(attr, slice as TelemetryEvent[]).changes);
+      return taskRefsByUpid(index);
+    },
+  });
+}
+
+/** The fields the contract names, plus the task, sorted by id: what two runs must agree on. */
+export const essentials = (list: readonly Insight[]) =>
+  list
+    .map((i) => ({
+      id: i.id,
+      kind: i.kind,
+      pid: i.pid,
+      category: i.category,
+      errorLines: i.errorLines,
+      runId: i.runId,
+      stepId: i.stepId,
+      taskId: i.taskId,
+    }))
+    .sort((a, b) => a.id.localeCompare(b.id));

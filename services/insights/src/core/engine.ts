@@ -238,6 +238,8 @@ function reviewAttached(ctx: DetectorContext): void {
     }
     if (p.task.isTaskRoot && p.exit && failed(p) && !ctx.state.failureOf.has(findCulpritKey(ctx, p)))
       reportFailure(ctx, p);
+    // Its step became known after it ended (the service: tasks.v1 behind the telemetry).
+    if (p.exit) detectSlowStep(ctx, p);
   }
 }
 

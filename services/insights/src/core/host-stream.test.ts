@@ -1,27 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { deserialize, serialize } from 'node:v8';
-import { defaultToolRules } from '@tracer/attribution';
-import { attribute, createAttribution } from '@tracer/attribution/core';
 import type { Insight, TelemetryEvent } from '@tracer/events';
-import { attributionChanges, recordedEvents } from '../../test/recorded-trace.ts';
+import { attributionChanges, essentials, expectedInsights, recordedEvents } from '../../test/recorded-trace.ts';
 import { traceBuilder } from '../../test/trace-builder.ts';
-import { analyzeTrace } from './analyze-trace.ts';
-import { createAttributionIndex, indexAttributionChanges, taskRefsByUpid } from './attribution-link.ts';
 import { createHostStream, type HostStreamState, stepHost, tickHost } from './host-stream.ts';
 
 const S = 1e9;
-const essentials = (list: Insight[]) =>
-  list
-    .map((i) => ({
-      id: i.id,
-      kind: i.kind,
-      pid: i.pid,
-      category: i.category,
-      errorLines: i.errorLines,
-      taskId: i.taskId,
-    }))
-    .sort((a, b) => a.id.localeCompare(b.id));
 
 /** The recorded trace fed as the service gets it: telemetry and tasks.v1 in alternating batches. */
 function feed(
@@ -44,14 +29,7 @@ function feed(
 
 test('the host stream over a recorded trace gives what analyzeTrace gives, tasks included', () => {
   const events = recordedEvents();
-  const attr = createAttribution({ rules: defaultToolRules() });
-  const index = createAttributionIndex();
-  const expected = analyzeTrace(events, {
-    taskRefsOf: (slice) => {
-      indexAttributionChanges(index, attribute(attr, slice as TelemetryEvent[]).changes);
-      return taskRefsByUpid(index);
-    },
-  });
+  const expected = expectedInsights(events);
   const { state, emitted } = feed(events);
   assert.equal(expected.length, 2);
   assert.deepEqual(essentials([...state.engine.insights.values()]), essentials(expected));

@@ -1,0 +1,144 @@
+// Builds the insights service from its config: topics, the consumer, the optional LLM
+// worker, and a small HTTP endpoint beside it (/healthz, /readyz = joined the consumer group
+// and the database answers, /metrics). Stop order: stop consuming (the in-flight batch
+// commits), close Kafka, then the HTTP endpoint, then the pool last.
+import { createServer } from 'node:http';
+import { type Bus, createKafkaBus, deadLetterTopicOf } from '@tracer/bus';
+import { createPool, type Pool } from '@tracer/db';
+import { createLogger, type Logger } from '@tracer/log';
+import { createLlmExplainer } from '../adapters/llm.ts';
+import type { ServiceConfig } from './config.ts';
+import { createExplanationQueue, type ExplanationQueue } from './explanations.ts';
+import { type InsightsConsumer, startInsightsConsumer } from './insights-consumer.ts';
+import { insightsMetrics } from './metrics.ts';
+
+/** The topics' settings as ingest and attribution provision them (ensureTopics aligns configs). */
+const TOPIC_CONFIG = { 'max.message.bytes': String(8 * 1024 * 1024) };
+const DLQ_RETENTION_MS = 14 * 24 * 3600 * 1000;
+
+export interface RunningInsights {
+  consumer: InsightsConsumer;
+  explanations: ExplanationQueue | undefined;
+  bus: Bus;
+  pool: Pool;
+  /** http://host:port of the health and metrics endpoint. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Both inputs keyed tenant/host with the same partition count put one host on the same
+ * partition number of each; see the README for when one instance gets both.
+ */
+export async function ensureInsightsTopics(bus: Bus, config: ServiceConfig): Promise<void> {
+  const partitions = config.topicPartitions;
+  await bus.ensureTopics([
+    ...[config.telemetryTopic, config.tasksTopic].flatMap((name) => [
+      { name, partitions, config: TOPIC_CONFIG },
+      { name: deadLetterTopicOf(name), partitions, retentionMs: DLQ_RETENTION_MS, config: TOPIC_CONFIG },
+    ]),
+    { name: config.insightsTopic, partitions, config: TOPIC_CONFIG },
+  ]);
+}
+
+export async function startInsights(
+  config: ServiceConfig,
+  log: Logger = createLogger('insights'),
+): Promise<RunningInsights> {
+  const pool = createPool({
+    databaseUrl: config.databaseUrl,
+    max: config.databasePoolMax,
+    applicationName: 'tracer-insights',
+  });
+  const bus = createKafkaBus({ brokers: config.kafkaBrokers, clientId: 'tracer-insights', logger: log });
+  const metrics = insightsMetrics();
+  await ensureInsightsTopics(bus, config);
+  const explanations = config.llm
+    ? createExplanationQueue({
+        explainer: createLlmExplainer(config.llm),
+        pool,
+        role: config.databaseRole,
+        producer: await bus.producer(),
+        topic: config.insightsTopic,
+        log,
+        metrics,
+      })
+    : undefined;
+  const consumer = await startInsightsConsumer({
+    bus,
+    pool,
+    log,
+    metrics,
+    groupId: config.groupId,
+    telemetryTopic: config.telemetryTopic,
+    tasksTopic: config.tasksTopic,
+    insightsTopic: config.insightsTopic,
+    role: config.databaseRole,
+    detectors: config.detectors,
+    tickMs: config.tickMs,
+    clockAheadMs: config.clockAheadMs,
+    forgetAfterMs: config.forgetAfterMs,
+    historyTtlMs: config.historyTtlMs,
+    tuning: { partitionsConsumedConcurrently: config.concurrency },
+    ...(explanations ? { explanations } : {}),
+  });
+  let joined = false;
+  consumer.runner.ready.then(() => {
+    joined = true;
+  });
+
+  type Answer = { status: number; type?: string; body: string };
+  const routes: Record<string, () => Promise<Answer>> = {
+    '/healthz': async () => ({ status: 200, body: '{"ok":true}' }),
+    '/readyz': async () => {
+      const postgres = await pool.query('SELECT 1').then(
+        () => 'ok',
+        (err: Error) => err.message,
+      );
+      const ready = joined && postgres === 'ok';
+      return {
+        status: ready ? 200 : 503,
+        body: JSON.stringify({ ready, checks: { kafka: joined ? 'ok' : 'joining group', postgres } }),
+      };
+    },
+    '/metrics': async () => ({
+      status: 200,
+      type: metrics.registry.contentType,
+      body: await metrics.registry.metrics(),
+    }),
+  };
+  const server = createServer((req, res) => {
+    const route = routes[req.url ?? ''];
+    (route ? route() : Promise.resolve<Answer>({ status: 404, body: '{"title":"Not found","status":404}' }))
+      .catch((err: Error): Answer => ({ status: 500, type: 'text/plain', body: err.message }))
+      .then(({ status, type, body }) => {
+        res.writeHead(status, { 'content-type': type ?? 'application/json' });
+        res.end(body);
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const url = `http://${config.host}:${(server.address() as { port: number }).port}`;
+  log.info({ url, groupId: config.groupId, llm: config.llm ? config.llm.model : null }, 'insights service running');
+
+  let closing: Promise<void> | undefined;
+  return {
+    consumer,
+    explanations,
+    bus,
+    pool,
+    url,
+    close() {
+      closing ??= (async () => {
+        await consumer.stop();
+        await bus.close();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await pool.end();
+        log.info({ stats: consumer.runner.stats() }, 'insights service stopped');
+      })();
+      return closing;
+    },
+  };
+}
