@@ -1,26 +1,17 @@
 // Test aids for the attribution service's integration suites: a migrated database of its own
 // per file (the template of @tracer/db's tests), unique topics, groups, tenants and hosts, and
 // the rows of the four attribution tables read back as records.
-import { randomBytes } from 'node:crypto';
 import { type Bus, type ConsumedMessage, createKafkaBus, deadLetterTopicOf } from '@tracer/bus';
 import type { AttributionChange, TelemetryEvent } from '@tracer/events';
-import { createLogger, type Logger } from '@tracer/log';
 import { freshDatabase, type TestDatabase } from '../../../packages/db/test/helpers.ts';
+// The ingest suites' aids, shared: polling, unique names, quiet logs.
+import { eventually, quietLogger, uniqueName, uniqueTenant } from '../../ingest/test/helpers.ts';
 import { runRecord, stepRecord, taskRecord, toolRecord } from '../src/core/index.ts';
 import type { AttributionState } from '../src/core/types.ts';
 import { type AttributionConfig, loadAttributionConfig } from '../src/service/config.ts';
 import { ensureAttributionTopics, type RunningAttribution, startAttribution } from '../src/service/server.ts';
 
-export function quietLogger(name: string): Logger {
-  const log = createLogger(name);
-  log.level = process.env.TRACER_LOG_LEVEL ?? 'error';
-  return log;
-}
-
-export const uniqueName = (prefix: string) =>
-  `test.${prefix}.${Date.now().toString(36)}.${randomBytes(3).toString('hex')}`;
-export const uniqueTenant = (prefix: string) =>
-  `${prefix}-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
+export { eventually, quietLogger, uniqueName, uniqueTenant };
 
 export interface AttributionEnv {
   db: TestDatabase;
@@ -72,21 +63,6 @@ export async function runService(env: AttributionEnv): Promise<RunningAttributio
   const running = await startAttribution(env.config, quietLogger('attribution-test'));
   await running.consumer.runner.ready;
   return running;
-}
-
-/** Resolves when `check` holds, polling; fails after `timeoutMs` with `what` in the message. */
-export async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** The group has committed everything published to `topic` so far. */
