@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -146,5 +146,9 @@ test('a command not found in a shell (exit 127): missing_dependency naming the p
   assert.equal(insights.length, 1, describe(insights));
   assert.equal(insights[0]!.category, 'missing_dependency', describe(insights));
   assert.match(insights[0]!.summary, /no_such_tool_7f3/);
-  assert.doesNotMatch(insights[0]!.summary, /command not found \(sh\)/, 'the PATH search for sh itself is not the cause');
+  assert.doesNotMatch(
+    insights[0]!.summary,
+    /command not found \(sh\)/,
+    'the PATH search for sh itself is not the cause',
+  );
 });

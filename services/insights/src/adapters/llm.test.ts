@@ -1,74 +1,20 @@
-// The LLM adapter against our own tiny OpenAI-compatible server on 127.0.0.1 that answers
-// canned JSON: structured output parsed, cache hit on the same evidence, and every failure
-// (timeout, HTTP error, malformed answer) falling back to the deterministic answer.
+// The LLM adapter against our own tiny OpenAI-compatible server (test/fake-llm.ts):
+// structured output parsed, cache hit on the same evidence, and every failure (timeout,
+// HTTP error, malformed answer) falling back to the deterministic answer.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { startFakeLlm } from '../../test/fake-llm.ts';
 import { traceBuilder } from '../../test/trace-builder.ts';
 import { analyzeTraceState, explainInsight } from '../core/analyze-trace.ts';
 import { PROMPT_VERSION } from '../core/prompt.ts';
 import { createLlmExplainer, type LlmConfig, llmConfigFromEnv } from './llm.ts';
 
-type Mode = 'ok' | 'slow' | 'http500' | 'garbage';
-const requests: Array<Record<string, unknown>> = [];
-let mode: Mode = 'ok';
-
-function answerFor(body: Record<string, unknown>) {
-  const user = (body.messages as Array<{ role: string; content: string }>).find((m) => m.role === 'user')!.content;
-  const packet = JSON.parse(user).evidence;
-  const l = packet.errorLines[0];
-  return {
-    criticalIssue: 'samtools could not open its input BAM.',
-    category: 'missing_input',
-    confidence: 0.9,
-    rootCauses: [
-      {
-        cause: 'sample1.bam does not exist in the work directory',
-        likelihood: 0.9,
-        evidence: [`stderr line ${l.line}`],
-      },
-    ],
-    nextSteps: ['ls -l sample1.bam', 'rerun the alignment step'],
-    errorEntries: [{ pid: l.pid, stream: l.stream, line: l.line, text: l.text }],
-  };
-}
-
-const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-  let raw = '';
-  req.on('data', (d) => (raw += d));
-  req.on('end', () => {
-    const body = JSON.parse(raw) as Record<string, unknown>;
-    requests.push({ url: req.url, auth: req.headers.authorization, ...body });
-    const reply = (content: string) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          id: 'c1',
-          object: 'chat.completion',
-          created: 0,
-          model: 'canned-1',
-          choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
-        }),
-      );
-    };
-    if (mode === 'http500') {
-      res.writeHead(500, { 'content-type': 'application/json' });
-      res.end('{"error":{"message":"boom"}}');
-    } else if (mode === 'slow') setTimeout(() => !res.writableEnded && reply(JSON.stringify(answerFor(body))), 3000);
-    else if (mode === 'garbage') reply('I think it is a missing file.');
-    else reply(JSON.stringify(answerFor(body)));
-  });
-});
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-after(() => {
-  server.closeAllConnections();
-  server.close();
-});
+const fake = await startFakeLlm();
+const { baseURL, requests } = fake;
+after(() => fake.close());
 
 function config(extra: Partial<LlmConfig> = {}): LlmConfig {
   return {
@@ -107,7 +53,7 @@ test('config from the environment; no base URL means no LLM', () => {
 });
 
 test('structured answer parsed, with model and prompt version; the prompt is the redacted packet and asks for the JSON schema', async () => {
-  mode = 'ok';
+  fake.mode = 'ok';
   requests.length = 0;
   const { packet, rootCause } = evidence('a');
   const llm = createLlmExplainer(config());
@@ -130,7 +76,7 @@ test('structured answer parsed, with model and prompt version; the prompt is the
 });
 
 test('the same evidence is answered from the cache (memory, and a directory across instances)', async () => {
-  mode = 'ok';
+  fake.mode = 'ok';
   requests.length = 0;
   const dir = mkdtempSync(join(tmpdir(), 'tracer-llm-cache-'));
   try {
@@ -156,7 +102,7 @@ for (const [m, why] of [
   ['garbage', /JSON|Unexpected token/i],
 ] as const) {
   test(`${m}: falls back to the deterministic answer`, async () => {
-    mode = m;
+    fake.mode = m;
     const { packet, rootCause } = evidence(`f-${m}`);
     const llm = createLlmExplainer(config({ timeoutMs: 500 }));
     const started = Date.now();

@@ -84,6 +84,9 @@ interface HistoryEntry {
   durations: Record<string, number[]>;
 }
 
+/** A host silent this long leaves memory (its snapshot stays in the database). */
+const EVICT_AFTER_MS = 15 * 60_000;
+
 /** SQLSTATE classes that mean "this input can never be written": data and constraint errors. */
 const isPermanentDatabaseError = (err: unknown) => /^2[23]/.test(String((err as { code?: unknown }).code ?? ''));
 
@@ -231,7 +234,11 @@ export async function startInsightsConsumer(options: InsightsConsumerOptions): P
       const entry = hosts.get(key);
       if (!entry) return;
       const silentMs = Date.now() - entry.arrivedAt;
-      if (silentMs > options.clockAheadMs + options.tickMs) return;
+      if (silentMs > options.clockAheadMs + options.tickMs) {
+        // Quiet for long: its snapshot is stored, the next message reloads it.
+        if (silentMs > EVICT_AFTER_MS) hosts.delete(key);
+        return;
+      }
       const now = entry.state.engine.lastTs + Math.min(silentMs, options.clockAheadMs) * 1e6;
       const history = await historyFor(undefined, entry.tenant, entry.state);
       const insights = tickHost(entry.state, now, { ...baseOptions, history });
@@ -265,6 +272,8 @@ export async function startInsightsConsumer(options: InsightsConsumerOptions): P
 
   const tick = async () => {
     for (const key of [...hosts.keys()]) await tickOne(key);
+    for (const [key, h] of histories) if (Date.now() - h.loadedAt > EVICT_AFTER_MS) histories.delete(key);
+    metrics?.hosts.set(hosts.size);
   };
 
   const runner = await bus.consume({
