@@ -217,6 +217,16 @@ describe('agent, ingest and attribution on this host', {
       `database: ${fromDb.engine} run ${fromDb.pipeline} ${fromDb.status}, ${steps.length} steps, ${tasks.length} tasks, ${tools.length} tool executions`,
     );
     assert.deepEqual(outline(fromDb), outline(want));
+    // The service's own view: ready, and what a whole host costs it.
+    assert.equal((await fetch(`${service.url}/readyz`)).status, 200);
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    const metric = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1]);
+    const applied = /tracer_attribution_events_total\{outcome="applied"\} (\S+)/.exec(metrics)?.[1];
+    t.diagnostic(
+      `whole host: ${applied} events applied in ${metric('tracer_attribution_batch_seconds_count')} batches, ` +
+        `${(metric('tracer_attribution_batch_seconds_sum') * 1000).toFixed(0)} ms in batches, ` +
+        `last snapshot ${metric('tracer_attribution_state_bytes')} bytes`,
+    );
     assert.equal(fromDb.id, want.id, 'the same run id (upid of the snakemake process) from both agents');
   });
 });

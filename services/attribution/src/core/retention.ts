@@ -7,9 +7,9 @@ import type { ToolRules } from './tool-rules.ts';
 import type { AttributionState, ProcState, RunState } from './types.ts';
 
 /**
- * How long (event time) an ended run or exited process is kept: late events still find it (an
- * OOM kill reported after the exit, the head's last log lines, a child exec'd after its
- * parent exited, file facts answered after the batch that asked).
+ * How long (event time) an ended run is kept with its processes: late events still find it (an
+ * OOM kill reported after the exit, the head's last log lines, file facts answered after the
+ * batch that asked).
  */
 export const DEFAULT_GRACE_NS = 60e9;
 
@@ -32,9 +32,10 @@ const endedBefore = (p: ProcState | undefined, horizon: number) =>
 /**
  * Forgets runs that ended at least `graceNs` ago with every process of theirs exited (their
  * final records were published when they ended; call this after `attribute` and its file facts),
- * then every process no remaining run, step, task or tool counts, that is not alive, has no
- * live descendant and exited at least `graceNs` ago. Live processes whose exit was lost stop
- * counting as alive once their pid is reused.
+ * then every process that is not alive, has no live descendant and is counted by no remaining
+ * run, step, task or tool. Such a process needs no grace: a late event about it (a sample, a log
+ * chunk) changes no record, and its children got their runs when they forked. Live processes
+ * whose exit was lost stop counting as alive once their pid is reused.
  */
 export function forgetFinished(state: AttributionState, graceNs: number = DEFAULT_GRACE_NS): ForgetResult {
   const horizon = state.lastTs - graceNs;
@@ -57,9 +58,8 @@ export function forgetFinished(state: AttributionState, graceNs: number = DEFAUL
   for (const entity of state.entities.values()) for (const upid of entity.procs) keep.add(upid);
   const lineage = new Set<string>();
   for (const proc of state.procs.values()) {
-    const alive = proc.exit === null && state.livePids.get(proc.pid) === proc.upid;
-    if (!alive && (proc.endTs === null || proc.endTs <= horizon)) continue;
-    // Alive or recently ended: it and its ancestors stay (detectors look at a parent's command).
+    if (proc.exit !== null || state.livePids.get(proc.pid) !== proc.upid) continue;
+    // Alive: it and its ancestors stay (detectors look at a parent's command).
     for (let p: ProcState | undefined = proc; p && !lineage.has(p.upid); p = state.procs.get(p.parentUpid ?? '')) {
       lineage.add(p.upid);
       keep.add(p.upid);

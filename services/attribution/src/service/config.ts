@@ -33,7 +33,7 @@ export interface AttributionConfig {
    * the agent and this service on one machine); null = none, the core works without facts.
    */
   localHost: string | null;
-  /** How long (event time) ended runs and exited processes stay in a host's state. */
+  /** How long (event time) an ended run stays in a host's state, for late events. */
   graceMs: number;
   /** Tool rules file; the shipped data/tool-rules.yaml when absent. */
   toolRulesFile: string | undefined;
