@@ -210,9 +210,11 @@ export async function startAttributionConsumer(options: AttributionConsumerOptio
     const cached = cache.get(key);
     if (cached && cached.version === version) return cached;
     const stored = version > 0 ? await loadConsumerState(client, SERVICE, group.host) : undefined;
-    const state = stored
-      ? decodeHostState(stored.version, stored.state, rules)
-      : newHostState(group.tenant, group.host, rules);
+    const decoded = stored && decodeHostState(stored.version, stored.state, rules);
+    if (stored && !decoded)
+      log.warn({ tenant: group.tenant, host: group.host }, 'host state of another format; starting afresh');
+    // A fresh state saves as the stored version + 1 all the same, so the row's version keeps moving.
+    const state = decoded ?? { ...newHostState(group.tenant, group.host, rules), version };
     if (cached) log.info({ tenant: group.tenant, host: group.host, version }, 'host state changed elsewhere; reloaded');
     cache.set(key, state);
     return state;

@@ -20,7 +20,14 @@ export interface HostState {
   watermarks: Map<string, number>;
 }
 
+/**
+ * Raised when the working structures of the core change shape: a snapshot of another format
+ * is not read (the host starts afresh; rows already written stay).
+ */
+export const HOST_STATE_FORMAT = 1;
+
 interface StoredHostState {
+  format: number;
   attribution: AttributionSnapshot;
   watermarks: Map<string, number>;
 }
@@ -30,12 +37,18 @@ export function newHostState(tenant: string, host: string, rules: ToolRules): Ho
 }
 
 export function encodeHostState(state: HostState): Buffer {
-  const stored: StoredHostState = { attribution: snapshotOf(state.attribution), watermarks: state.watermarks };
+  const stored: StoredHostState = {
+    format: HOST_STATE_FORMAT,
+    attribution: snapshotOf(state.attribution),
+    watermarks: state.watermarks,
+  };
   return serializeState(stored);
 }
 
-export function decodeHostState(version: number, bytes: Buffer, rules: ToolRules): HostState {
+/** The stored state, or undefined when it was written in another format. */
+export function decodeHostState(version: number, bytes: Buffer, rules: ToolRules): HostState | undefined {
   const stored = deserializeState(bytes) as StoredHostState;
+  if (stored?.format !== HOST_STATE_FORMAT) return undefined;
   return { version, attribution: restoreAttribution(stored.attribution, rules), watermarks: stored.watermarks };
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { serialize } from 'node:v8';
 import type { ConsumedMessage } from '@tracer/bus';
 import { type AttributionChange, encodeBatch, type TelemetryEvent } from '@tracer/events';
 import { attribute } from '../core/index.ts';
@@ -59,11 +60,12 @@ test('host state: watermarks skip replays; a snapshot round-trips with the rules
   assert.equal(takeFresh(state.watermarks, events.slice(0, 50)).length, 50);
   assert.equal(takeFresh(state.watermarks, events.slice(0, 60)).length, 10);
   attribute(state.attribution, events.slice(0, 60));
-  const back = decodeHostState(7, encodeHostState(state), rules);
+  const back = decodeHostState(7, encodeHostState(state), rules)!;
   assert.equal(back.version, 7);
   assert.equal(back.attribution.rules, rules);
   assert.deepEqual(back.watermarks, state.watermarks);
   assert.deepEqual(back.attribution.procs, state.attribution.procs);
+  assert.equal(decodeHostState(7, serialize({ format: 0 }), rules), undefined, 'another format starts afresh');
 });
 
 test('grouping: one group per tenant/host, one chunk per record; bad records and events rejected with the reason', () => {
