@@ -258,6 +258,18 @@ for (;;) {
 const t1 = performance.now();
 const cpu = cpuDelta(cpu0, cpuSnapshot());
 await sending;
+/** Handler calls of the consumers so far (each one transaction per tenant) and their seconds. */
+async function consumerBatches(): Promise<{ count: number; seconds: number }> {
+  let count = 0;
+  let seconds = 0;
+  for (const url of consumerUrls) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    count += Number(/^tracer_ingest_consumer_batch_seconds_count(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);
+    seconds += Number(/^tracer_ingest_consumer_batch_seconds_sum(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);
+  }
+  return { count, seconds };
+}
+const batches1 = await consumerBatches();
 const pipelineSeconds = (t1 - t0) / 1000;
 const pipelineRate = totalEvents / pipelineSeconds;
 const gatewayRate = totalEvents / ((acceptedAt - t0) / 1000);
@@ -511,6 +523,7 @@ const lines = [
   `ingest benchmark (${availableParallelism()} CPUs; gateway, ${CONSUMERS} raw consumer(s) x ${CONSUMER_CONCURRENCY} partitions at once, Kafka, PostgreSQL all on this machine)`,
   `  events: ${fmt(totalEvents)} from ${AGENTS} agents, batches of ${BATCH}, ${PARTITIONS} partitions; rows: ${fmt(Number(rowCounts.processes))} processes, ${fmt(Number(rowCounts.samples))} process samples, ${fmt(Number(rowCounts.logs))} logs, ${fmt(Number(rowCounts.file_opens))} file opens`,
   `  end to end (agent batches -> gateway -> Kafka -> raw consumer -> PostgreSQL): ${fmt(pipelineRate)} events/s (${pipelineSeconds.toFixed(1)} s; gateway accepted all in ${((acceptedAt - t0) / 1000).toFixed(1)} s = ${fmt(gatewayRate)} events/s)`,
+  `  consumer: ${fmt(batches1.count)} batches (transactions) of ${fmt(totalEvents / Math.max(1, batches1.count))} events on average, ${((batches1.seconds * 1000) / Math.max(1, batches1.count)).toFixed(0)} ms each`,
   `  raw COPY of the same rows, 1 connection:  ${fmt(totalEvents / copyOne.seconds)} events/s (${copyOne.seconds.toFixed(1)} s; PostgreSQL ${((copyOne.cpu.postgres * 1e6) / totalEvents).toFixed(1)} us CPU per event)`,
   `  raw COPY of the same rows, ${COPY_STREAMS} connections: ${fmt(totalEvents / copyMany.seconds)} events/s (${copyMany.seconds.toFixed(1)} s; PostgreSQL ${((copyMany.cpu.postgres * 1e6) / totalEvents).toFixed(1)} us CPU per event)`,
   `  ratio end to end / best COPY: ${((pipelineRate / copyRate) * 100).toFixed(0)}% (/ 1-connection COPY: ${((pipelineRate * copyOne.seconds * 100) / totalEvents).toFixed(0)}%)`,

@@ -86,6 +86,9 @@ export interface StoreConfig {
   topicPartitions: number;
 }
 
+/** `none` stands for no role of its own (the login role is used as it is). */
+const roleOrNone = (role: string) => (role === 'none' ? null : role);
+
 function storeConfig(r: Reader): StoreConfig {
   const stack = stackAddresses();
   const role = r.str('TRACER_DATABASE_ROLE', 'tracer_app');
@@ -93,7 +96,7 @@ function storeConfig(r: Reader): StoreConfig {
     kafkaBrokers: r.brokers('TRACER_KAFKA_BROKERS', stack.kafkaBrokers),
     databaseUrl: r.url('TRACER_DATABASE_URL', stack.databaseUrl, ['postgres:', 'postgresql:']),
     redisUrl: r.url('TRACER_REDIS_URL', stack.redisUrl, ['redis:', 'rediss:']),
-    databaseRole: role === 'none' ? null : role,
+    databaseRole: roleOrNone(role),
     databasePoolMax: r.int('TRACER_INGEST_DB_POOL_MAX', 8, 1, 200),
     rawTopic: r.str('TRACER_INGEST_RAW_TOPIC', topics.raw),
     normalizedTopic: r.str('TRACER_INGEST_NORMALIZED_TOPIC', topics.normalized),
@@ -154,8 +157,8 @@ export interface ConsumerConfig extends StoreConfig {
   concurrency: number;
   /** Most bytes fetched per partition per batch: bigger batches, fewer statements. */
   fetchBytesPerPartition: number;
-  /** Session temp_buffers for the COPY staging tables: a batch's rows stay in memory. */
-  tempBuffersMb: number;
+  /** Role that COPYs the append-only event tables; null: insert them as databaseRole. */
+  writerRole: string | null;
 }
 
 export function loadConsumerConfig(env: Env = process.env): ConsumerConfig {
@@ -167,7 +170,7 @@ export function loadConsumerConfig(env: Env = process.env): ConsumerConfig {
     groupId: r.str('TRACER_INGEST_CONSUMER_GROUP', 'tracer-ingest-raw'),
     concurrency: r.int('TRACER_INGEST_CONSUMER_CONCURRENCY', 2, 1, 64),
     fetchBytesPerPartition: r.int('TRACER_INGEST_CONSUMER_FETCH_BYTES', 4 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
-    tempBuffersMb: r.int('TRACER_INGEST_TEMP_BUFFERS_MB', 64, 1, 4096),
+    writerRole: roleOrNone(r.str('TRACER_INGEST_WRITER_ROLE', 'tracer_ingest_writer')),
   };
   r.done();
   return config;

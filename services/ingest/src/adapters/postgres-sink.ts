@@ -2,7 +2,8 @@
 // tracer_app) that reads the agents' watermarks, lets the core drop replays, writes every
 // table with one multi-row statement each, moves the watermarks, and runs `beforeCommit`
 // (publishing normalized events) before COMMIT. Offsets are committed by the caller after.
-import { type Pool, type PoolClient, withTenant } from '@tracer/db';
+import { APP_ROLE, type Pool, type PoolClient, quoteIdent, withTenant } from '@tracer/db';
+import { from as copyFrom } from 'pg-copy-streams';
 import { type AcceptedEvent, type AgentUpdate, agentKey, dedupeEvents } from '../core/raw-events.ts';
 import { bootKey, estimateBoots, type Rows, toRows } from '../core/rows.ts';
 
@@ -16,23 +17,35 @@ export interface TenantWriteResult {
 export interface PostgresSinkOptions {
   /** Role for withTenant; null when the pool already logs in as a member of tracer_app. */
   role?: string | null;
+  /**
+   * The role that COPYs the append-only tables (migration 20261122093000000_ingest_copy_writer);
+   * null to insert them as `role` instead. Default tracer_ingest_writer.
+   */
+  writerRole?: string | null;
 }
+
+export const WRITER_ROLE = 'tracer_ingest_writer';
 
 /** Boots are immutable once stored; this many are remembered per process. */
 const MAX_CACHED_BOOTS = 100_000;
 
-// Rows travel as one JSON array per table (json_to_recordset): one parameter, one statement,
-// no per-row placeholders, and PostgreSQL parses it faster than it would bind thousands.
-const ts = (col: string) => `to_timestamp(r.${col}::float8 / 1e6)`;
+// Small tables travel as one JSON array (json_to_recordset): one parameter, one statement.
+// Microseconds become timestamps exactly (a float8 division can be off by one), the same
+// instant as the text a COPY sends for them.
+const ts = (col: string) => `('epoch'::timestamptz + r.${col} * interval '1 microsecond')`;
 
 // Event tables are append-only and keyed by the agent sequence (or, for samples, the process
-// and instant). Rows reaching them passed the watermark under its row lock, so they are new:
-// each table is written by one INSERT ... SELECT FROM unnest(one array parameter per column),
-// which row-level security checks like any insert (COPY cannot write these tables: they have
-// FORCEd row-level security). No staging table: temp tables cost a write and a scan per row
-// and a truncate per table at every commit. Should a key exist anyway (two agents on one host
-// sampling one process at the same microsecond), the unique violation rolls the transaction
-// back and it is written again with ON CONFLICT DO NOTHING.
+// and instant). Rows reaching them passed the watermark under its row lock, so they are new.
+// They are COPYed straight into their tables as tracer_ingest_writer, a role that may insert
+// every column but tenant_id, which defaults to tracer_tenant(): COPY refuses tables whose
+// row-level security applies to the current role, and costs PostgreSQL about a fifth less CPU
+// per event than any INSERT (it inserts rows in batches). Processes merge exec and exit (an
+// upsert), so they, and every table when no writer role is configured, go through one
+// INSERT ... SELECT FROM unnest(one array parameter per column) as tracer_app: no staging table
+// (temp tables cost a write and a scan per row and a truncate per table at every commit).
+// Should a key exist anyway (two agents on one host sampling one process at the same
+// microsecond), the unique violation rolls the transaction back and it is written again with
+// INSERT ... ON CONFLICT DO NOTHING.
 const ON_CONFLICT_NOTHING = 'ON CONFLICT DO NOTHING';
 const UNIQUE_VIOLATION = '23505';
 
@@ -43,8 +56,10 @@ interface ArrayTable {
   insert: string;
   /** ON CONFLICT clause, when the table merges rows. */
   conflict?: string;
-  /** The row objects' keys, in parameter order. */
+  /** The row objects' keys, in parameter order (and COPY order). */
   columnNames: readonly string[];
+  /** COPY of the same columns, tenant_id left to its default (tracer_tenant()). */
+  copy: string;
 }
 
 /**
@@ -58,8 +73,10 @@ const arrayTable = (t: { columns: string; insert: string; conflict?: string }): 
   });
   const params = columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');
   const names = columns.map((c) => c.name).join(', ');
+  const [, table, targets] = /INSERT INTO (\w+) \(([^)]*)\)/.exec(t.insert)!;
   return {
-    name: `tracer_ingest_${/INSERT INTO (\w+)/.exec(t.insert)![1]}`,
+    name: `tracer_ingest_${table}`,
+    copy: `COPY ${table} (${targets!.replace(/^\s*tenant_id,\s*/, '')}) FROM STDIN`,
     insert: `${t.insert}\n    FROM unnest(${params}) AS r(${names})`,
     ...(t.conflict ? { conflict: t.conflict } : {}),
     columnNames: columns.map((c) => c.name),
@@ -223,11 +240,13 @@ export function postgresJson(value: unknown): string {
 export class PostgresSink {
   readonly #pool: Pool;
   readonly #role: string | null | undefined;
+  readonly #writerRole: string | null;
   readonly #boots = new Map<string, number>();
 
   constructor(pool: Pool, options: PostgresSinkOptions = {}) {
     this.#pool = pool;
     this.#role = options.role;
+    this.#writerRole = options.writerRole === undefined ? WRITER_ROLE : options.writerRole;
   }
 
   /**
@@ -269,8 +288,16 @@ export class PostgresSink {
         const rows = toRows(freshEvents, (host, prefix) => this.#boots.get(`${tenant}\u0000${bootKey(host, prefix)}`));
         await insertArrays(client, PROCESSES, rows.processes, PROCESSES.conflict);
         await insert(client, SQL.hostInfo, rows.hostInfo);
-        for (const [name, table] of Object.entries(APPEND) as [keyof typeof APPEND, ArrayTable][]) {
-          await insertArrays(client, table, rows[name], safe ? ON_CONFLICT_NOTHING : undefined);
+        const append = (Object.entries(APPEND) as [keyof typeof APPEND, ArrayTable][])
+          .map(([name, table]) => ({ table, rows: rows[name] as readonly object[] }))
+          .filter((t) => t.rows.length > 0);
+        if (safe || this.#writerRole === null) {
+          for (const t of append) await insertArrays(client, t.table, t.rows, safe ? ON_CONFLICT_NOTHING : undefined);
+        } else if (append.length > 0) {
+          await client.query(`SET LOCAL ROLE ${quoteIdent(this.#writerRole)}`);
+          for (const t of append) await copyRows(client, t.table, t.rows);
+          const back = this.#role === undefined ? APP_ROLE : this.#role;
+          await client.query(`SET LOCAL ROLE ${back === null ? 'NONE' : quoteIdent(back)}`);
         }
         await insert(client, SQL.agents, agents.map(agentRow));
         if (fresh.length > 0) await beforeCommit(fresh);
@@ -372,6 +399,66 @@ async function insertArrays(
     text: conflict ? `${table.insert} ${conflict}` : table.insert,
     values: table.columnNames.map((column) => arrayOf(list, column)),
   });
+}
+
+/** COPY of rows into their table, in chunks. */
+async function copyRows(client: PoolClient, table: ArrayTable, rows: readonly object[]): Promise<void> {
+  const copy = client.query(copyFrom(table.copy));
+  const done = new Promise<void>((resolve, reject) => {
+    copy.once('finish', resolve);
+    copy.once('error', reject);
+  });
+  for (const chunk of copyText(rows as readonly Record<string, unknown>[], table.columnNames)) {
+    if (!copy.write(chunk)) await new Promise((r) => copy.once('drain', r));
+  }
+  copy.end();
+  await done;
+}
+
+const COPY_SPECIAL = /[\\\t\n\r\0]/;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\uFFFD' };
+
+/** A value in COPY's text format. NUL, which text cannot hold, becomes U+FFFD. */
+function copyField(v: unknown): string {
+  if (v === null || v === undefined) return '\\N';
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  const s =
+    typeof v === 'string' ? v : Array.isArray(v) ? `{${v.map((x) => quoted(String(x))).join(',')}}` : postgresJson(v);
+  return COPY_SPECIAL.test(s) ? s.replace(/[\\\t\n\r\0]/g, (c) => COPY_ESCAPES[c]!) : s;
+}
+
+/** Microseconds since the epoch as timestamptz text; the second's text is kept for the next. */
+let lastSecond = Number.NaN;
+let lastSecondText = '';
+export function timestampText(us: number): string {
+  const second = Math.floor(us / 1e6);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastSecondText = new Date(second * 1000).toISOString().slice(0, 19);
+  }
+  return `${lastSecondText}.${String(us - second * 1e6).padStart(6, '0')}Z`;
+}
+
+/** COPY text for rows, in chunks; `*_us` columns are timestamps (lone surrogates become U+FFFD when encoded). */
+function* copyText(rows: readonly Record<string, unknown>[], columns: readonly string[]): Generator<Buffer> {
+  const CHUNK = 2000;
+  const times = columns.map((c) => c.endsWith('_us'));
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    let text = '';
+    const end = Math.min(rows.length, i + CHUNK);
+    for (let r = i; r < end; r++) {
+      const row = rows[r]!;
+      let line = '';
+      for (let c = 0; c < columns.length; c++) {
+        const v = row[columns[c]!];
+        const field = times[c] && typeof v === 'number' ? timestampText(v) : copyField(v);
+        line += c === 0 ? field : `\t${field}`;
+      }
+      text += `${line}\n`;
+    }
+    yield Buffer.from(text);
+  }
 }
 
 const QUOTED = /["\\\0]/;

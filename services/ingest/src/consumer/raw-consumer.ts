@@ -35,6 +35,8 @@ export interface RawConsumerOptions {
   normalizedTopic?: string;
   /** Role for tenant transactions; null when the pool logs in as a member of tracer_app. */
   role?: string | null;
+  /** Role that COPYs the append-only event tables (PostgresSinkOptions.writerRole). */
+  writerRole?: string | null;
   tuning?: ConsumerTuning;
   metrics?: ConsumerMetrics;
 }
@@ -54,7 +56,10 @@ export async function startRawConsumer(options: RawConsumerOptions): Promise<Raw
   const { bus, log, metrics } = options;
   const rawTopic = options.rawTopic ?? topics.raw;
   const normalizedTopic = options.normalizedTopic ?? topics.normalized;
-  const sink = new PostgresSink(options.pool, options.role === undefined ? {} : { role: options.role });
+  const sink = new PostgresSink(options.pool, {
+    ...(options.role === undefined ? {} : { role: options.role }),
+    ...(options.writerRole === undefined ? {} : { writerRole: options.writerRole }),
+  });
   const producer: Producer = await bus.producer();
 
   const publishNormalized = async (fresh: AcceptedEvent[]) => {

@@ -22,7 +22,7 @@ export async function startConsumer(
   log: Logger = createLogger('ingest-consumer'),
 ): Promise<RunningConsumer> {
   const pool = createPool({
-    databaseUrl: withSessionSetting(config.databaseUrl, 'temp_buffers', `${config.tempBuffersMb}MB`),
+    databaseUrl: config.databaseUrl,
     max: config.databasePoolMax,
     applicationName: 'tracer-ingest-consumer',
   });
@@ -43,6 +43,7 @@ export async function startConsumer(
     rawTopic: config.rawTopic,
     normalizedTopic: config.normalizedTopic,
     role: config.databaseRole,
+    writerRole: config.writerRole,
     tuning: {
       partitionsConsumedConcurrently: config.concurrency,
       maxBytesPerPartition: config.fetchBytesPerPartition,
@@ -105,17 +106,4 @@ export async function startConsumer(
       return closing;
     },
   };
-}
-
-/**
- * The URL with a session setting added to its `options` (libpq's `-c name=value`), so every
- * pooled connection starts with it: temp_buffers can only be set before a session's first
- * temp table, which a SET inside a transaction could not promise.
- */
-export function withSessionSetting(databaseUrl: string, name: string, value: string): string {
-  const url = new URL(databaseUrl);
-  const options = url.searchParams.get('options');
-  if (options?.includes(`${name}=`)) return databaseUrl;
-  url.searchParams.set('options', `${options ? `${options} ` : ''}-c ${name}=${value}`);
-  return url.toString();
 }
