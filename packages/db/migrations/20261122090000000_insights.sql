@@ -1,8 +1,10 @@
 -- Up Migration
 -- Insights (issue 6): what services/insights concluded about a process, task or host. One
 -- problem is one row (`id` is the insight id the engine keeps for the problem's whole life),
--- upserted as it evolves, in the same transaction as the consumer's state snapshot. `record`
--- is the Insight as published on insights.v1; the typed columns are what gets queried.
+-- upserted as it evolves, in the same transaction as the consumer's state snapshot. Ids are
+-- unique per host (the engine sees one host: `host#idle_host@<ts>`, a retry's command hash),
+-- so the host is part of the key. `record` is the Insight as published on insights.v1; the
+-- typed columns are what gets queried.
 
 CREATE TABLE insights (
   tenant_id text NOT NULL,
@@ -27,7 +29,7 @@ CREATE TABLE insights (
   explanation jsonb,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (tenant_id, id)
+  PRIMARY KEY (tenant_id, host, id)
 );
 SELECT tracer_protect_tenant_table('insights');
 

@@ -37,8 +37,8 @@ export async function upsertInsights(client: PoolClient, host: string, insights:
      FROM jsonb_to_recordset($1::jsonb) AS r(id text, host text, kind text, severity text, state text, run_id text,
           step_id text, task_id text, pid integer, upid text, tool text, category text, start_ts timestamptz,
           end_ts timestamptz, summary text, record jsonb)
-     ON CONFLICT (tenant_id, id) DO UPDATE SET
-       host = EXCLUDED.host, kind = EXCLUDED.kind, severity = EXCLUDED.severity, state = EXCLUDED.state,
+     ON CONFLICT (tenant_id, host, id) DO UPDATE SET
+       kind = EXCLUDED.kind, severity = EXCLUDED.severity, state = EXCLUDED.state,
        run_id = EXCLUDED.run_id, step_id = EXCLUDED.step_id, task_id = EXCLUDED.task_id, pid = EXCLUDED.pid,
        upid = EXCLUDED.upid, tool = EXCLUDED.tool, category = EXCLUDED.category, start_ts = EXCLUDED.start_ts,
        end_ts = EXCLUDED.end_ts, summary = EXCLUDED.summary, record = EXCLUDED.record, updated_at = now()`,
@@ -77,11 +77,11 @@ export async function readStepHistory(
 }
 
 /** The LLM's answer for an insight, if its evidence is still the one explained. */
-export async function saveExplanation(client: PoolClient, id: string, rc: RootCause): Promise<boolean> {
+export async function saveExplanation(client: PoolClient, host: string, id: string, rc: RootCause): Promise<boolean> {
   const { rowCount } = await client.query(
-    `UPDATE insights SET explanation = $2::jsonb, updated_at = now()
-     WHERE tenant_id = tracer_tenant() AND id = $1 AND record->'evidence'->>'evidenceHash' = $3`,
-    [id, JSON.stringify(rc), rc.evidenceHash],
+    `UPDATE insights SET explanation = $3::jsonb, updated_at = now()
+     WHERE tenant_id = tracer_tenant() AND host = $1 AND id = $2 AND record->'evidence'->>'evidenceHash' = $4`,
+    [host, id, JSON.stringify(rc), rc.evidenceHash],
   );
   return rowCount === 1;
 }

@@ -43,15 +43,16 @@ export function createExplanationQueue(options: {
   const { explainer, log, metrics } = options;
   const maxQueued = options.maxQueued ?? 100;
   const queue: ExplainOffer[] = [];
-  /** Evidence hash last explained per insight id: an unchanged failure is not asked twice. */
+  /** Evidence hash last explained per tenant/host/insight: an unchanged failure is not asked twice. */
   const explained = new Map<string, string>();
+  const keyOf = (job: ExplainOffer) => `${job.tenant}/${job.host}/${job.insight.id}`;
   let running: Promise<void> | undefined;
   let stopped = false;
 
   async function explain(job: ExplainOffer): Promise<void> {
     const answer = await explainer.explain(job.packet, job.rootCause);
     metrics?.llm.inc({ outcome: answer.via });
-    explained.set(job.insight.id, job.rootCause.evidenceHash);
+    explained.set(keyOf(job), job.rootCause.evidenceHash);
     if (explained.size > MAX_REMEMBERED) explained.delete(explained.keys().next().value!);
     if (answer.via === 'fallback') {
       log.warn(
@@ -66,7 +67,7 @@ export function createExplanationQueue(options: {
       job.tenant,
       async (client) => {
         // The evidence moved on since the offer: a newer offer explains the newer evidence.
-        if (!(await saveExplanation(client, job.insight.id, rc))) return;
+        if (!(await saveExplanation(client, job.host, job.insight.id, rc))) return;
         const message: InsightMessage = {
           tenant: job.tenant,
           host: job.host,
@@ -102,8 +103,8 @@ export function createExplanationQueue(options: {
 
   return {
     offer(job) {
-      if (stopped || explained.get(job.insight.id) === job.rootCause.evidenceHash) return;
-      const i = queue.findIndex((q) => q.insight.id === job.insight.id);
+      if (stopped || explained.get(keyOf(job)) === job.rootCause.evidenceHash) return;
+      const i = queue.findIndex((q) => keyOf(q) === keyOf(job));
       if (i >= 0) queue.splice(i, 1);
       else if (queue.length >= maxQueued) {
         queue.shift();
