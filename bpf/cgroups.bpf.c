@@ -30,7 +30,7 @@ static __always_inline int emit(struct cgroup *cgrp, const char *path, __u32 op)
 		count_loss(TR_LOSS_RINGBUF, 1);
 		return 0;
 	}
-	fill_head(&e->h, TR_CGROUP, (struct task_struct *)bpf_get_current_task());
+	fill_head(&e->h, TR_CGROUP, bpf_get_current_task_btf());
 	e->cgroup_id = BPF_CORE_READ(cgrp, kn, id);
 	e->op = op;
 	e->level = BPF_CORE_READ(cgrp, level);

@@ -28,11 +28,13 @@ struct task_struct___pre514 {
 	long state;
 } __attribute__((preserve_access_index));
 
+/* t must be a BTF pointer (a tp_btf argument, bpf_get_current_task_btf()): a direct load,
+ * no helper call, for the filters that run on every context switch. */
 static __always_inline unsigned int task_state(struct task_struct *t)
 {
 	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
-	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
+		return t->__state;
+	return ((struct task_struct___pre514 *)t)->state;
 }
 
 struct {
@@ -108,15 +110,16 @@ static __always_inline struct tr_counters *counters_of(__u32 tgid)
 	return bpf_map_lookup_elem(&counters, &tgid);
 }
 
+/* t must be a BTF pointer (direct loads, no helper calls). */
 static __always_inline __u64 process_start_ns(struct task_struct *t)
 {
-	return BPF_CORE_READ(t, group_leader, start_boottime);
+	return t->group_leader->start_boottime;
 }
 
 static __always_inline void fill_head(struct tr_head *h, __u32 kind, struct task_struct *t)
 {
 	h->kind = kind;
-	h->pid = BPF_CORE_READ(t, tgid);
+	h->pid = t->tgid;
 	h->ts_ns = bpf_ktime_get_boot_ns();
 	h->start_ns = process_start_ns(t);
 }

@@ -23,11 +23,11 @@ int BPF_PROG(iowait_switch, bool preempt, struct task_struct *prev, struct task_
 	state = task_state(prev);
 	if (!(state & TASK_UNINTERRUPTIBLE) || (state & TASK_NOLOAD))
 		return 0;
-	if (!BPF_CORE_READ_BITFIELD_PROBED(prev, in_iowait))
+	if (!BPF_CORE_READ_BITFIELD(prev, in_iowait))
 		return 0;
-	if (!wanted(BPF_CORE_READ(prev, tgid)))
+	if (!wanted(prev->tgid))
 		return 0;
-	tid = BPF_CORE_READ(prev, pid);
+	tid = prev->pid;
 	now = bpf_ktime_get_boot_ns();
 	bpf_map_update_elem(&blocked_since, &tid, &now, BPF_ANY);
 	return 0;

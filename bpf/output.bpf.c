@@ -132,7 +132,7 @@ static __always_inline __u32 stream_of(__u32 tgid, __u32 fd, struct file *f)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(output_exec, struct task_struct *p)
 {
-	__u32 tgid = BPF_CORE_READ(p, tgid);
+	__u32 tgid = p->tgid;
 	struct streams s;
 
 	if (!wanted(tgid))
@@ -146,7 +146,7 @@ int BPF_PROG(output_exec, struct task_struct *p)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(output_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = BPF_CORE_READ(parent, tgid), tgid = BPF_CORE_READ(child, tgid);
+	__u32 ptgid = parent->tgid, tgid = child->tgid;
 	struct streams *s;
 
 	if (tgid == ptgid)
@@ -169,7 +169,7 @@ static __noinline __u32 emit_chunk(__u32 stream, __u64 buf, __u32 len, struct tr
 		return 0;
 	if (len > TR_LOG_CHUNK)
 		len = TR_LOG_CHUNK;
-	fill_head(&e->h, TR_LOG, (struct task_struct *)bpf_get_current_task());
+	fill_head(&e->h, TR_LOG, bpf_get_current_task_btf());
 	e->stream = stream;
 	e->target = target;
 	e->_pad = 0;
@@ -225,7 +225,7 @@ int enter_write(struct trace_event_raw_sys_enter *ctx)
 	c = counters_of(tgid);
 	if (!c)
 		return 0;
-	f = file_of((struct task_struct *)bpf_get_current_task(), fd);
+	f = file_of(bpf_get_current_task_btf(), fd);
 	target = target_of(f);
 	stream = stream_of(tgid, fd, f);
 	if (!policy_allows(stream, target, ctx->args[2], c))
@@ -250,7 +250,7 @@ int enter_writev(struct trace_event_raw_sys_enter *ctx)
 	c = counters_of(tgid);
 	if (!c)
 		return 0;
-	f = file_of((struct task_struct *)bpf_get_current_task(), fd);
+	f = file_of(bpf_get_current_task_btf(), fd);
 	target = target_of(f);
 	stream = stream_of(tgid, fd, f);
 	now = bpf_ktime_get_boot_ns();

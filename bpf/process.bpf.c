@@ -28,6 +28,7 @@ struct dying_thread {
 	__u32 tid;
 	__u32 _pad;
 	__u64 exit_ns;
+	__u64 exec_maxrss_pages;	/* the mm's RSS peak at sched_process_exit (6.16+) */
 };
 
 struct {
@@ -37,9 +38,11 @@ struct {
 	__type(value, struct dying_thread);
 } dying SEC(".maps");
 
-/* The RSS peak of the image the process runs since its last exec (signal->maxrss also
- * holds the images before exec: the parent's, when it forked). Taken in exit_mm, the last
- * moment the mm exists; a tgid's threads share one mm, so the largest reading stands. */
+/* Kernels before 6.16 only: the RSS peak of the image the process runs since its last exec
+ * (signal->maxrss also holds the images before exec: the parent's, when it forked), taken
+ * in exit_mm (handle_mm_exit), as sched_process_exit fires after the mm is gone there; a
+ * tgid's threads share one mm, so the largest reading stands. Since 6.16 sched_process_exit
+ * fires before exit_mm and the peak travels in `dying` instead. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -49,6 +52,7 @@ struct {
 
 /* Tunables, set by the loader before load. */
 const volatile __u8 cgroup_v1_memory = 0;	/* cgroupId = the v1 memory cgroup's id */
+const volatile __u8 exit_sees_mm = 0;		/* 6.16+: sched_process_exit runs before exit_mm */
 
 static __always_inline __u64 task_cgroup_id(struct task_struct *t)
 {
@@ -174,13 +178,13 @@ __noinline __u32 append_path(__u64 path_addr, __u32 off)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 tgid = BPF_CORE_READ(child, tgid), ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 tgid = child->tgid, ptgid = parent->tgid;
 	struct task_struct *rp;
 	struct tr_fork *e;
 	__u8 one = 1;
 
 	/* A new thread is not a new process, and kernel threads run no pipeline. */
-	if (BPF_CORE_READ(child, pid) != tgid || (BPF_CORE_READ(child, flags) & PF_KTHREAD))
+	if (child->pid != tgid || (child->flags & PF_KTHREAD))
 		return 0;
 	/* Descendant filter: a child of the root or of a tracked process is tracked. */
 	if (root_tgid) {
@@ -196,8 +200,8 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	}
 	fill_head(&e->h, TR_FORK, child);
-	rp = BPF_CORE_READ(child, real_parent);
-	e->ppid = BPF_CORE_READ(rp, tgid);
+	rp = child->real_parent;
+	e->ppid = rp->tgid;
 	e->_pad = 0;
 	e->parent_start_ns = process_start_ns(rp);
 	bpf_ringbuf_submit(e, rb_flags());
@@ -207,7 +211,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	__u32 zero = 0, off, r, size, tgid = BPF_CORE_READ(p, tgid);
+	__u32 zero = 0, off, r, size, tgid = p->tgid;
 	struct task_struct *rp;
 	struct tr_exec *e;
 	struct file *exe;
@@ -216,28 +220,29 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	if (!wanted(tgid))
 		return 0;
 	/* de_thread's killed threads went through exit_mm with the old image: not this one's. */
-	bpf_map_delete_elem(&exec_hiwater, &tgid);
+	if (!exit_sees_mm)
+		bpf_map_delete_elem(&exec_hiwater, &tgid);
 	e = bpf_map_lookup_elem(&exec_scratch, &zero);
 	if (!e)
 		return 0;
 	/* Identity, parent, owner, cgroup. */
 	fill_head(&e->h, TR_EXEC, p);
-	rp = BPF_CORE_READ(p, real_parent);
-	e->ppid = BPF_CORE_READ(rp, tgid);
+	rp = p->real_parent;
+	e->ppid = rp->tgid;
 	e->parent_start_ns = process_start_ns(rp);
-	e->uid = BPF_CORE_READ(p, cred, uid.val);
+	e->uid = p->cred->uid.val;
 	e->cgroup_id = task_cgroup_id(p);
-	e->argc = BPF_CORE_READ(bprm, argc);
+	e->argc = bprm->argc;
 	e->flags = 0;
 	e->_pad = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	/* argv from the new stack, then the executable's path, then the working directory. */
-	r = read_argv(BPF_CORE_READ(p, mm, arg_start), BPF_CORE_READ(p, mm, arg_end));
+	r = read_argv(p->mm->arg_start, p->mm->arg_end);
 	if (r & TRUNCATED_BIT)
 		e->flags |= TR_EXEC_ARGV_TRUNCATED;
 	off = r & ~TRUNCATED_BIT;
 	e->argv_len = off;
-	exe = BPF_CORE_READ(p, mm, exe_file);
+	exe = BPF_CORE_READ(p, mm, exe_file);	/* a scalar: append_path is a global function */
 	r = exe ? append_path((__u64)&exe->f_path, off) : off;
 	if (r & TRUNCATED_BIT)
 		e->flags |= TR_EXEC_EXE_TRUNCATED;
@@ -258,25 +263,49 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	return 0;
 }
 
-static __always_inline void mark_dying(struct task_struct *p)
+/* get_mm_hiwater_rss: hiwater_rss is only raised when RSS is about to fall, so the peak is
+ * the larger of it and the RSS now (the approximate counters, as the kernel's maxrss reads). */
+static __always_inline __u64 mm_peak_pages(struct mm_struct *mm)
+{
+	__u64 pages = mm->hiwater_rss, rss = 0;
+	__u32 i;
+
+	for (i = 0; i < 4; i++) {
+		__s64 n = mm->rss_stat[i].count;
+
+		if (n > 0)
+			rss += n;
+	}
+	return rss > pages ? rss : pages;
+}
+
+static __always_inline void mark_dying(struct task_struct *p, __u64 exec_maxrss_pages)
 {
 	struct dying_thread d = {};
-	__u32 tgid = BPF_CORE_READ(p, tgid);
+	__u32 tgid = p->tgid;
 
-	if ((BPF_CORE_READ(p, flags) & PF_KTHREAD) || !wanted(tgid))
+	if ((p->flags & PF_KTHREAD) || !wanted(tgid))
 		return;
-	d.tid = BPF_CORE_READ(p, pid);
+	d.tid = p->pid;
 	d.exit_ns = bpf_ktime_get_boot_ns();
+	d.exec_maxrss_pages = exec_maxrss_pages;
 	bpf_map_update_elem(&dying, &tgid, &d, BPF_NOEXIST);
 }
 
-/* Since 6.16 the tracepoint says whether this thread ended its group (signal->live hit 0).
+/* Since 6.16 the tracepoint says whether this thread ended its group (signal->live hit 0),
+ * and fires before exit_mm: the mm the process exec'd is still current->mm, and no thread of
+ * the group can raise its RSS any more, so its peak is read here, once per process, exactly
+ * as do_exit has just read it into signal->maxrss (setmax_mm_hiwater_rss under group_dead).
  * The loader picks this program or the next from the tracepoint's BTF prototype. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *p, bool group_dead)
 {
-	if (group_dead)
-		mark_dying(p);
+	struct mm_struct *mm;
+
+	if (!group_dead)
+		return 0;
+	mm = p->mm;
+	mark_dying(p, exit_sees_mm && mm ? mm_peak_pages(mm) : 0);
 	return 0;
 }
 
@@ -287,8 +316,8 @@ SEC("tp_btf/mmap_lock_start_locking")
 int BPF_PROG(handle_mm_exit, struct mm_struct *mm, bool write)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	__u64 pages, rss = 0, *old;
-	__u32 tgid, i;
+	__u64 pages, *old;
+	__u32 tgid;
 
 	/* Direct loads through the trusted current task: no probe-read helper on the hot path. */
 	if (!(t->flags & PF_EXITING) || t->mm != mm)
@@ -296,16 +325,7 @@ int BPF_PROG(handle_mm_exit, struct mm_struct *mm, bool write)
 	tgid = t->tgid;
 	if (!wanted(tgid))
 		return 0;
-	/* get_mm_hiwater_rss: hiwater_rss is only raised when RSS is about to fall. */
-	for (i = 0; i < 4; i++) {
-		__s64 n = BPF_CORE_READ(mm, rss_stat[i].count);
-
-		if (n > 0)
-			rss += n;
-	}
-	pages = BPF_CORE_READ(mm, hiwater_rss);
-	if (rss > pages)
-		pages = rss;
+	pages = mm_peak_pages(mm);
 	old = bpf_map_lookup_elem(&exec_hiwater, &tgid);
 	if (old && *old >= pages)
 		return 0;
@@ -318,68 +338,35 @@ int BPF_PROG(handle_mm_exit, struct mm_struct *mm, bool write)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit_live, struct task_struct *p)
 {
-	if (BPF_CORE_READ(p, signal, live.counter) == 0)
-		mark_dying(p);
+	if (p->signal->live.counter == 0)
+		mark_dying(p, 0);
 	return 0;
 }
 
-/* The dying thread's final switch (do_task_dead): exit_mm and the rest of do_exit have run
- * and been charged, so its CPU time, RSS peak and I/O are final, exactly what the parent's
- * wait4 will read. Every field is signal->X (threads already reaped) + X of each thread
- * still listed (the zombie leader, this thread), as thread_group_cputime and getrusage do. */
-SEC("tp_btf/sched_switch")
-int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+/* Every figure of the group: signal->X (threads already reaped) plus X of each thread still
+ * listed (the zombie leader, the dying thread), as thread_group_cputime and getrusage do. */
+static __always_inline void sum_group(struct tr_exit *e, struct signal_struct *sig)
 {
-	__u32 tgid, i;
-	struct dying_thread *d;
-	struct signal_struct *sig;
 	struct list_head *head, *pos;
 	struct task_struct *t;
-	struct tr_counters *c;
-	struct tr_exit *e;
-	__u64 exit_ns, *hw;
+	__u32 i;
 
-	/* Filter: only the final switch of a thread that ended a tracked group. */
-	if (task_state(prev) != TASK_DEAD)
-		return 0;
-	tgid = BPF_CORE_READ(prev, tgid);
-	d = bpf_map_lookup_elem(&dying, &tgid);
-	if (!d || d->tid != BPF_CORE_READ(prev, pid))
-		return 0;
-	exit_ns = d->exit_ns;
-	bpf_map_delete_elem(&dying, &tgid);
-
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_loss(TR_LOSS_RINGBUF, 1);
-		goto forget;
-	}
-	fill_head(&e->h, TR_EXIT, prev);
-	e->exit_ns = exit_ns;
-	sig = BPF_CORE_READ(prev, signal);
-	/* The status wait4 reports (wait_task_zombie). */
-	if (BPF_CORE_READ(sig, flags) & SIGNAL_GROUP_EXIT)
-		e->exit_status = BPF_CORE_READ(sig, group_exit_code);
-	else
-		e->exit_status = BPF_CORE_READ(prev, group_leader, exit_code);
-	/* Threads already reaped... */
-	e->sum_exec_ns = BPF_CORE_READ(sig, sum_sched_runtime);
-	e->utime_ns = BPF_CORE_READ(sig, utime);
-	e->stime_ns = BPF_CORE_READ(sig, stime);
-	e->prev_utime_ns = BPF_CORE_READ(sig, prev_cputime.utime);
-	e->prev_stime_ns = BPF_CORE_READ(sig, prev_cputime.stime);
-	e->maxrss_pages = BPF_CORE_READ(sig, maxrss);
-	hw = bpf_map_lookup_elem(&exec_hiwater, &tgid);
-	e->exec_maxrss_pages = hw ? *hw : 0;
-	e->rchar = BPF_CORE_READ(sig, ioac.rchar);
-	e->wchar = BPF_CORE_READ(sig, ioac.wchar);
-	e->syscr = BPF_CORE_READ(sig, ioac.syscr);
-	e->syscw = BPF_CORE_READ(sig, ioac.syscw);
-	e->read_bytes = BPF_CORE_READ(sig, ioac.read_bytes);
-	e->write_bytes = BPF_CORE_READ(sig, ioac.write_bytes);
-	e->cancelled_write_bytes = BPF_CORE_READ(sig, ioac.cancelled_write_bytes);
-	e->nvcsw = BPF_CORE_READ(sig, nvcsw);
-	e->nivcsw = BPF_CORE_READ(sig, nivcsw);
+	/* Threads already reaped (direct loads: the exit path runs once per process, but every
+	 * helper call here is paid by each short tool)... */
+	e->sum_exec_ns = sig->sum_sched_runtime;
+	e->utime_ns = sig->utime;
+	e->stime_ns = sig->stime;
+	e->prev_utime_ns = sig->prev_cputime.utime;
+	e->prev_stime_ns = sig->prev_cputime.stime;
+	e->rchar = sig->ioac.rchar;
+	e->wchar = sig->ioac.wchar;
+	e->syscr = sig->ioac.syscr;
+	e->syscw = sig->ioac.syscw;
+	e->read_bytes = sig->ioac.read_bytes;
+	e->write_bytes = sig->ioac.write_bytes;
+	e->cancelled_write_bytes = sig->ioac.cancelled_write_bytes;
+	e->nvcsw = sig->nvcsw;
+	e->nivcsw = sig->nivcsw;
 	/* ...plus every thread still on the list. */
 	head = &sig->thread_head;
 	pos = BPF_CORE_READ(head, next);
@@ -402,6 +389,61 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 		pos = BPF_CORE_READ(pos, next);
 	}
 	e->threads = i;
+}
+
+/* The dying thread's final switch (do_task_dead): exit_mm and the rest of do_exit have run
+ * and been charged, so its CPU time, RSS peak and I/O are final, exactly what the parent's
+ * wait4 will read. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u32 tgid, i, seq;
+	struct dying_thread *d;
+	struct signal_struct *sig;
+	struct tr_counters *c;
+	struct tr_exit *e;
+	__u64 exit_ns, exec_maxrss, *hw;
+
+	/* Filter: only the final switch of a thread that ended a tracked group. */
+	if (task_state(prev) != TASK_DEAD)
+		return 0;
+	tgid = prev->tgid;
+	d = bpf_map_lookup_elem(&dying, &tgid);
+	if (!d || d->tid != prev->pid)
+		return 0;
+	exit_ns = d->exit_ns;
+	exec_maxrss = d->exec_maxrss_pages;
+	bpf_map_delete_elem(&dying, &tgid);
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_loss(TR_LOSS_RINGBUF, 1);
+		goto forget;
+	}
+	fill_head(&e->h, TR_EXIT, prev);
+	e->exit_ns = exit_ns;
+	sig = prev->signal;
+	/* The status wait4 reports (wait_task_zombie). */
+	if (sig->flags & SIGNAL_GROUP_EXIT)
+		e->exit_status = sig->group_exit_code;
+	else
+		e->exit_status = prev->group_leader->exit_code;
+	e->maxrss_pages = sig->maxrss;
+	if (!exit_sees_mm) {
+		hw = bpf_map_lookup_elem(&exec_hiwater, &tgid);
+		exec_maxrss = hw ? *hw : 0;
+	}
+	e->exec_maxrss_pages = exec_maxrss;
+	/* The parent may be reaping this process on another CPU right now: __exit_signal adds
+	 * the thread's figures to signal and unlinks it under stats_lock, so a read between the
+	 * two counts it twice or not at all. Read again while the seqcount moved. */
+	for (i = 0; i < 4; i++) {
+		seq = sig->stats_lock.seqcount.seqcount.sequence;
+		sum_group(e, sig);
+		/* Odd: a writer was inside (its update is a few stores, so a retry sees it done). */
+		if (!(seq & 1) && sig->stats_lock.seqcount.seqcount.sequence == seq)
+			break;
+	}
 	/* What the other programs counted for this process. */
 	c = bpf_map_lookup_elem(&counters, &tgid);
 	e->io_wait_ns = c ? c->io_wait_ns : 0;
@@ -420,7 +462,8 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 	bpf_ringbuf_submit(e, rb_flags());
 forget:
 	bpf_map_delete_elem(&counters, &tgid);
-	bpf_map_delete_elem(&exec_hiwater, &tgid);
+	if (!exit_sees_mm)
+		bpf_map_delete_elem(&exec_hiwater, &tgid);
 	if (root_tgid)
 		bpf_map_delete_elem(&tracked, &tgid);
 	return 0;

@@ -125,16 +125,17 @@ static __always_inline long sleeping_in(struct task_struct *t)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
 
+	/* Direct loads (regs is a BTF pointer): this runs for each task going to sleep. */
 	if (!regs)
 		return -1;
 #if defined(__TARGET_ARCH_x86)
 	/* Syscall entry stores -ENOSYS in ax until the call returns; exceptions keep user ax
 	 * and put an error code in orig_ax, so both must agree. */
-	if (BPF_CORE_READ(regs, ax) != (unsigned long)-ENOSYS)
+	if (regs->ax != (unsigned long)-ENOSYS)
 		return -1;
-	return BPF_CORE_READ(regs, orig_ax);
+	return regs->orig_ax;
 #elif defined(__TARGET_ARCH_arm64)
-	return BPF_CORE_READ(regs, syscallno);	/* NO_SYSCALL (-1) outside syscalls */
+	return regs->syscallno;	/* NO_SYSCALL (-1) outside syscalls */
 #else
 	return -1;
 #endif
@@ -142,7 +143,7 @@ static __always_inline long sleeping_in(struct task_struct *t)
 
 /* The thread coming back on CPU after a sleep inside a syscall: the whole time it was away
  * (asleep, then waiting for a CPU once woken) goes to the call's class. */
-static __always_inline void back_on_cpu(struct task_struct *next, __u64 now)
+static __always_inline void back_on_cpu(struct task_struct *next)
 {
 	struct sc_task *s = bpf_task_storage_get(&sc_tasks, next, 0, 0);
 	struct tr_counters *c;
@@ -154,7 +155,7 @@ static __always_inline void back_on_cpu(struct task_struct *next, __u64 now)
 	c = counters_of(next->tgid);
 	if (c) {
 		__sync_fetch_and_add(&c->sc_count[cls], 1);
-		__sync_fetch_and_add(&c->sc_ns[cls], now - s->blocked_since);
+		__sync_fetch_and_add(&c->sc_ns[cls], bpf_ktime_get_boot_ns() - s->blocked_since);
 	}
 	s->blocked_since = 0;
 }
@@ -162,23 +163,23 @@ static __always_inline void back_on_cpu(struct task_struct *next, __u64 now)
 SEC("tp_btf/sched_switch")
 int BPF_PROG(sc_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	__u64 now = bpf_ktime_get_boot_ns();
 	struct sc_task *s;
 	long nr;
 
-	back_on_cpu(next, now);
-	/* Then prev: a thread going to sleep (not preempted), captured, inside a syscall. */
+	back_on_cpu(next);
+	/* Then prev: a thread going to sleep (not preempted) inside a syscall, captured. The
+	 * cheap tests (loads) come before the task storage, which is created on first use. */
 	if (preempt || !task_state(prev) || (prev->flags & PF_KTHREAD))
-		return 0;
-	s = captured_task(prev, true);
-	if (!s)
 		return 0;
 	nr = sleeping_in(prev);
 	if (nr < 0 || nr >= TR_SC_NR_MAX)
 		return 0;
+	s = captured_task(prev, true);
+	if (!s)
+		return 0;
 	barrier_var(nr);
 	s->blocked_class = sc_desc[nr & (TR_SC_NR_MAX - 1)] & TR_SC_CLASS_MASK;
-	s->blocked_since = now;
+	s->blocked_since = bpf_ktime_get_boot_ns();
 	return 0;
 }
 

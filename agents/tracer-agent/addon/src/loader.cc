@@ -188,8 +188,13 @@ bool Loader::Load(const LoaderConfig& cfg, LoadFailure* failure) {
       [&](process_bpf* s, bool) {
         s->rodata->cgroup_v1_memory = cfg.cgroup_v1_memory;
         // sched_process_exit says group_dead itself since 6.16; before, read signal->live.
+        // Since 6.16 it also fires before exit_mm, so the exec'd image's RSS peak is read
+        // there once per process; before, a hook on every mmap_lock (handle_mm_exit) is
+        // the only place that sees the mm at exit.
         bool has_group_dead = TracepointArgs(vmlinux, "sched_process_exit") >= 2;
         bpf_program__set_autoload(has_group_dead ? s->progs.handle_exit_live : s->progs.handle_exit, false);
+        bpf_program__set_autoload(s->progs.handle_mm_exit, !has_group_dead);
+        s->rodata->exit_sees_mm = has_group_dead;
         bpf_map__set_max_entries(s->maps.events, cfg.ring_bytes);
       },
       true, &objects_, &unavailable_, failure);

@@ -1,0 +1,81 @@
+// Where the traced arm of the overhead bench spends its time, per BPF program: the exec
+// storm (BENCH_PROCESSES x /bin/true from sh) under the agent with kernel.bpf_stats_enabled=1,
+// and each of the agent's programs' runs and run time (bpftool prog show) over the storm,
+// per run and per /bin/true. Stats are switched off again at the end (they time every
+// program run, so left on they inflate the traced arm of `overhead`).
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { createBpfSource } from '../../agents/tracer-agent/src/adapters/bpf-source.ts';
+
+const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 2000);
+const STATS = '/proc/sys/kernel/bpf_stats_enabled';
+const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8');
+
+interface ProgStat {
+  name: string;
+  runs: number;
+  ns: number;
+}
+
+// Ids of the programs this process holds open (others on the host may run agents too).
+function ourProgramIds(): Set<number> {
+  const ids = new Set<number>();
+  for (const fd of readdirSync('/proc/self/fdinfo')) {
+    let info = '';
+    try {
+      info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+    } catch {
+      continue; // closed meanwhile
+    }
+    const m = /^prog_id:\s*(\d+)$/m.exec(info);
+    if (m) ids.add(Number(m[1]));
+  }
+  return ids;
+}
+
+// This process's programs, keyed by id.
+function ourPrograms(): Map<number, ProgStat> {
+  const ids = ourProgramIds();
+  const all = JSON.parse(execFileSync('bpftool', ['prog', 'show', '--json'], { encoding: 'utf8' })) as Array<{
+    id: number;
+    name?: string;
+    run_cnt?: number;
+    run_time_ns?: number;
+  }>;
+  const out = new Map<number, ProgStat>();
+  for (const p of all) {
+    if (!ids.has(p.id)) continue;
+    out.set(p.id, { name: p.name ?? String(p.id), runs: p.run_cnt ?? 0, ns: p.run_time_ns ?? 0 });
+  }
+  return out;
+}
+
+process.env.PATH = `${process.env.PATH}:/usr/sbin`;
+writeFileSync(STATS, '1');
+try {
+  const source = await createBpfSource({ descendantsOf: process.pid, bootId });
+  await source.start(() => {});
+  const before = ourPrograms();
+  execFileSync('/bin/sh', ['-c', `i=0; while [ $i -lt ${PROCESSES} ]; do /bin/true; i=$((i+1)); done`]);
+  const after = ourPrograms();
+  source.drain();
+  await source.stop();
+  const rows = [...after].map(([id, a]) => {
+    const b = before.get(id) ?? { runs: 0, ns: 0 };
+    return { name: a.name, runs: a.runs - b.runs, ns: a.ns - b.ns };
+  });
+  rows.sort((x, y) => y.ns - x.ns);
+  let total = 0;
+  console.log(`exec storm (${PROCESSES} x /bin/true), kernel.bpf_stats_enabled=1; load average ${loadavg()[0]!.toFixed(2)}`);
+  console.log('program              runs   ns/run   ns per /bin/true');
+  for (const r of rows) {
+    total += r.ns;
+    console.log(
+      `${r.name.padEnd(18)} ${String(r.runs).padStart(8)} ${(r.runs ? r.ns / r.runs : 0).toFixed(0).padStart(8)} ${(r.ns / PROCESSES).toFixed(0).padStart(10)}`,
+    );
+  }
+  console.log(`all programs: ${(total / PROCESSES).toFixed(0)} ns per /bin/true`);
+} finally {
+  writeFileSync(STATS, '0');
+}
