@@ -5,7 +5,7 @@ import type { AttributionChange, TelemetryEvent } from '@tracer/events';
 import { defaultToolRules } from '../tool-rules-file.ts';
 import { attribute, createAttribution } from './attributor.ts';
 import { forgetFinished, restoreAttribution, snapshotOf } from './retention.ts';
-import { fixtureEvents, fixtureText } from './test-events.ts';
+import { EventBuilder, fixtureEvents, fixtureText } from './test-events.ts';
 import type { AttributionInput, AttributionState } from './types.ts';
 
 const rules = defaultToolRules();
@@ -178,4 +178,29 @@ test('a run ends, its processes exit: once the grace period passes it is forgott
   assert.equal(state.entities.size, 0);
   assert.equal(state.wanted.size, 0);
   assert.deepEqual([...state.procs.keys()], [state.rootUpid], 'only the trace root stays');
+});
+
+test('a nested engine run is forgotten before the script run that started it, which goes on unharmed', () => {
+  const b = new EventBuilder().start(1);
+  b.exec(1, ['bash', 'run.sh']);
+  b.spawn(2, 1, ['fastqc', 'b.fq']).exit(2);
+  b.spawn(3, 1, ['/usr/bin/python3', '/usr/bin/snakemake', '-c2']);
+  b.spawn(4, 3, ['/usr/bin/bash', '-c', 'set -euo pipefail;  samtools index x.bam']).exit(4);
+  b.exit(3);
+  const first = b.events.length;
+  b.at(120_000).spawn(5, 1, ['fastqc', 'a.fq']).sample(5, 50).exit(5, 0, { peakMiB: 60 });
+  b.exit(1);
+  const whole = run(b.events, { batch: first });
+  const state = createAttribution({ rules });
+  const finals = new Map<string, AttributionChange>();
+  for (const batch of [b.events.slice(0, first), b.events.slice(first, first + 1), b.events.slice(first + 1)]) {
+    for (const c of attribute(state, batch).changes) finals.set(`${c.entity}:${c.record.id}`, c);
+    forgetFinished(state);
+  }
+  assert.deepEqual(
+    [...state.runs.values()].map((r) => r.engine),
+    ['script'],
+    'the snakemake run ended 2 min ago: gone, its parent stays',
+  );
+  assert.deepEqual([...finals.entries()].sort(), [...whole.finals.entries()].sort());
 });
