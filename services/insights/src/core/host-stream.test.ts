@@ -76,6 +76,17 @@ test('the clock alone raises no_progress when stallClockNs lets it run past the 
   assert.equal(i?.pid, 10);
 });
 
+test('the clock stands in only for a silent host: a process whose samples stopped while the host went on is no stall', () => {
+  const t = traceBuilder();
+  t.at(0).exec(10, ['tool']).sample(10, { cpuS: 0.01 }).exec(11, ['other']);
+  const state = createHostStream();
+  const options = { config: { defaults: { noProgress: { afterNs: 5 * S } } }, stallClockNs: 60 * S };
+  // pid 10's exit was lost; the host keeps sending samples of pid 11 (working) for 30 s.
+  for (let s = 1; s <= 30; s++) t.at(s).sample(11, { cpuS: s });
+  stepHost(state, { events: t.events.splice(0) }, options);
+  assert.deepEqual(tickHost(state, t.now + 3 * S, options), []);
+});
+
 test('state stays bounded over a day of a whole-host stream with forgetAfterNs', () => {
   const t = traceBuilder();
   const state = createHostStream();

@@ -28,8 +28,7 @@ export function detectNoProgress(ctx: DetectorContext, p: ProcessRecord): void {
   if (hasLiveChildren(ctx.state, p)) return;
   // Idle after network traffic is waiting on a peer: network_wait's to report.
   if (p.lastNetTs !== undefined && p.settings.networkWait.enabled) return;
-  // Observed until the last sample, or (a service's clock) a bounded time past it.
-  const observedTs = Math.max(p.lastSampleTs, Math.min(ctx.now, p.lastSampleTs + (ctx.options.stallClockNs ?? 0)));
+  const observedTs = p.lastSampleTs + clockExtensionNs(ctx, p.lastSampleTs);
   const stalledNs = observedTs - p.lastProgressTs;
   if (stalledNs < s.afterNs) return;
   if (siblingsProgressedSince(ctx, p, observedTs - s.afterNs)) return;
@@ -48,6 +47,21 @@ export function detectNoProgress(ctx: DetectorContext, p: ProcessRecord): void {
       lastOutputTs: p.lastOutputTs ?? null,
     },
   });
+}
+
+/** Samples of a live process further apart than this mean the agent lost sight of it. */
+const SAMPLE_GAP_NS = 10e9;
+
+/**
+ * How long past its last sample a process counts as observed: only while the whole host is
+ * silent (the service's clock running past the host's newest event, up to stallClockNs), and
+ * only when that sample was among the host's latest. A process whose samples stopped while
+ * the host kept sending (an exit the agent lost) is not stalled by the clock.
+ */
+function clockExtensionNs(ctx: DetectorContext, lastSampleTs: number): number {
+  const limit = ctx.options.stallClockNs ?? 0;
+  if (limit <= 0 || ctx.state.lastTs - lastSampleTs > SAMPLE_GAP_NS) return 0;
+  return Math.min(Math.max(0, ctx.now - ctx.state.lastTs), limit);
 }
 
 /** Whether a live sibling (or one of its descendants) made progress after `sinceTs`. */
