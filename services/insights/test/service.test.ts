@@ -59,6 +59,11 @@ test('a recorded fault trace: the table and insights.v1 hold what analyzeTrace g
       return JSON.stringify(essentials(last)) === JSON.stringify(expected);
     });
     for (const m of messages) assert.equal(m.key?.toString(), hostKey(env.tenant, env.host));
+    // Same key, same partition count: the host's telemetry and tasks.v1 share a partition number.
+    const partitions = new Set<number>();
+    for (const topic of [env.config.telemetryTopic, env.config.tasksTopic, env.config.insightsTopic])
+      for (const m of await readTopic(env.bus, topic, (got) => got.length > 0)) partitions.add(m.partition);
+    assert.equal(partitions.size, 1);
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
     assert.match(metrics, /tracer_insights_published_total\{kind="signal",source="batch"\} \d+/);
     assert.equal((await fetch(`${service.url}/readyz`)).status, 200);

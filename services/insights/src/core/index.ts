@@ -32,6 +32,16 @@ export { allInsights, createInsightsState, type EngineInput, stepInsights } from
 export { buildEvidencePacket, type EvidenceLine, type EvidencePacket } from './evidence.ts';
 export { describeExit, signalName } from './exit-codes.ts';
 export {
+  createHostStream,
+  freshEvents,
+  type HostInput,
+  type HostStepResult,
+  type HostStreamState,
+  type PositionedChange,
+  stepHost,
+  tickHost,
+} from './host-stream.ts';
+export {
   analyzeLog,
   classifyLogLine,
   collectTraceLogs,
