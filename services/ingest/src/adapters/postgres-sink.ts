@@ -428,34 +428,49 @@ function copyField(v: unknown): string {
   return COPY_SPECIAL.test(s) ? s.replace(/[\\\t\n\r\0]/g, (c) => COPY_ESCAPES[c]!) : s;
 }
 
-/** Microseconds since the epoch as timestamptz text; the second's text is kept for the next. */
-let lastSecond = Number.NaN;
-let lastSecondText = '';
+/** Second-resolution timestamp text by second: rows of a batch share a few thousand seconds. */
+const secondTexts = new Map<number, string>();
+
+/** Microseconds since the epoch as timestamptz text (UTC). */
 export function timestampText(us: number): string {
   const second = Math.floor(us / 1e6);
-  if (second !== lastSecond) {
-    lastSecond = second;
-    lastSecondText = new Date(second * 1000).toISOString().slice(0, 19);
+  let text = secondTexts.get(second);
+  if (text === undefined) {
+    if (secondTexts.size >= 100_000) secondTexts.clear();
+    text = new Date(second * 1000).toISOString().slice(0, 19);
+    secondTexts.set(second, text);
   }
-  return `${lastSecondText}.${String(us - second * 1e6).padStart(6, '0')}Z`;
+  // 1e6 + fraction has seven digits: its last six are the zero-padded fraction.
+  return `${text}.${String(1e6 + us - second * 1e6).slice(1)}Z`;
 }
 
-/** COPY text for rows, in chunks; `*_us` columns are timestamps (lone surrogates become U+FFFD when encoded). */
-function* copyText(rows: readonly Record<string, unknown>[], columns: readonly string[]): Generator<Buffer> {
+/**
+ * COPY text for rows, in chunks; `*_us` columns are timestamps (lone surrogates become U+FFFD
+ * when encoded). A column often repeats its value (host, agent, upid): the last one's text is
+ * reused instead of escaped again.
+ */
+export function* copyText(rows: readonly Record<string, unknown>[], columns: readonly string[]): Generator<Buffer> {
   const CHUNK = 2000;
   const times = columns.map((c) => c.endsWith('_us'));
+  const lastValue: unknown[] = columns.map(() => undefined);
+  const lastText: string[] = columns.map(() => '\\N');
   for (let i = 0; i < rows.length; i += CHUNK) {
     let text = '';
     const end = Math.min(rows.length, i + CHUNK);
     for (let r = i; r < end; r++) {
       const row = rows[r]!;
-      let line = '';
       for (let c = 0; c < columns.length; c++) {
         const v = row[columns[c]!];
-        const field = times[c] && typeof v === 'number' ? timestampText(v) : copyField(v);
-        line += c === 0 ? field : `\t${field}`;
+        let field: string;
+        if (v === lastValue[c] && typeof v !== 'object') field = lastText[c]!;
+        else {
+          field = times[c] && typeof v === 'number' ? timestampText(v) : copyField(v);
+          lastValue[c] = v;
+          lastText[c] = field;
+        }
+        text += c === 0 ? field : `\t${field}`;
       }
-      text += `${line}\n`;
+      text += '\n';
     }
     yield Buffer.from(text);
   }
