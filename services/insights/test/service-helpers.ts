@@ -1,9 +1,10 @@
 // Test aids for the insights service's integration suites: a migrated database of its own,
 // unique topics, group and tenant, the service started in-process on the real local stack,
 // publishing as ingest (normalized batches) and attribution (tasks.v1 changes) do, and the
-// insights read back from the table and the topic.
-import { type Bus, type ConsumedMessage, createKafkaBus, deadLetterTopicOf } from '@tracer/bus';
+// insights read back from the table (topics are read with the attribution tests' helpers).
+import { type Bus, createKafkaBus, deadLetterTopicOf } from '@tracer/bus';
 import { type AttributionChange, encodeBatch, hostKey, type Insight, type TelemetryEvent } from '@tracer/events';
+import { drained, readTopic } from '../../attribution/test/helpers.ts';
 import {
   eventually,
   freshDatabase,
@@ -15,7 +16,7 @@ import {
 import { loadServiceConfig, type ServiceConfig } from '../src/service/config.ts';
 import { ensureInsightsTopics, type RunningInsights, startInsights } from '../src/service/server.ts';
 
-export { eventually, quietLogger, uniqueName, uniqueTenant };
+export { drained, eventually, quietLogger, readTopic, uniqueName, uniqueTenant };
 
 export interface InsightsEnv {
   db: TestDatabase;
@@ -111,35 +112,4 @@ export async function insightRows(env: InsightsEnv): Promise<InsightRow[]> {
     [env.tenant],
   );
   return rows;
-}
-
-/** Reads a topic from the beginning with a group of its own until `done` says enough. */
-export async function readTopic(
-  bus: Bus,
-  topic: string,
-  done: (messages: ConsumedMessage[]) => boolean,
-  timeoutMs = 60_000,
-): Promise<ConsumedMessage[]> {
-  const messages: ConsumedMessage[] = [];
-  const runner = await bus.consume({
-    groupId: uniqueName('reader'),
-    topics: [topic],
-    fromBeginning: true,
-    handler: async (batch) => {
-      messages.push(...batch);
-    },
-  });
-  try {
-    await eventually(`messages on ${topic}`, () => done(messages), timeoutMs);
-  } finally {
-    await runner.stop();
-  }
-  return messages;
-}
-
-/** The group has committed everything published to `topic` so far. */
-export async function drained(bus: Bus, groupId: string, topic: string): Promise<boolean> {
-  const ends = await bus.endOffsets(topic);
-  const committed = new Map((await bus.committedOffsets(groupId, topic)).map((p) => [p.partition, p.offset]));
-  return ends.every((e) => e.offset === '0' || committed.get(e.partition) === e.offset);
 }

@@ -3,14 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { deadLetterHeaders, deadLetterTopicOf } from '@tracer/bus';
-import {
-  type AttributionChange,
-  encodeBatch,
-  hostKey,
-  type InsightMessage,
-  type Resources,
-  type TelemetryEvent,
-} from '@tracer/events';
+import { encodeBatch, hostKey, type InsightMessage, type TelemetryEvent } from '@tracer/events';
+import { runRecord, stepRecord, taskRecord, upsert } from './attribution-records.ts';
 import { attributionChanges, essentials, expectedInsights, recordedEvents } from './recorded-trace.ts';
 import {
   drained,
@@ -151,21 +145,6 @@ test('malformed messages go to the dead-letter topics with their reason; the res
   }
 });
 
-const noResources = (wallNs: number): Resources => ({
-  wallNs,
-  cpuNs: 0,
-  peakRssBytes: 0,
-  maxProcessPeakRssBytes: 0,
-  readBytes: 0,
-  writeBytes: 0,
-  storageReadBytes: 0,
-  storageWriteBytes: 0,
-  ioWaitNs: 0,
-  netSendBytes: 0,
-  netRecvBytes: 0,
-  processCount: 1,
-});
-
 test('slow_step from the step history in the attribution tables', async () => {
   const env = await insightsEnv('slow');
   const { tenant, host } = env;
@@ -194,62 +173,23 @@ test('slow_step from the step history in the attribution tables', async () => {
     t.at(3.1).exit(101).at(3.2).exit(100);
     const events = rescope(t.events, tenant, host);
     const startTs = events[0]!.ts;
-    const scope = { tenant, host };
-    const run = {
-      ...scope,
-      id: 'run-now',
-      pipeline,
-      name: 'now',
-      engine: 'script' as const,
-      status: 'running' as const,
-      startTs,
-      endTs: null,
-      exitCode: null,
-      signal: null,
-      rootUpid: t.upid(100),
-      rootPid: 100,
-      labelled: false,
-      attributes: {},
-      parentRunId: null,
-      resources: noResources(0),
-    };
-    const step = {
-      ...scope,
-      id: 'run-now/align',
-      runId: 'run-now',
-      name: 'align',
-      status: 'running' as const,
-      taskCount: 1,
-      failedTaskCount: 0,
-      startTs,
-      endTs: null,
-      resources: noResources(0),
-    };
-    const task = {
-      ...scope,
-      id: 'task-now',
-      runId: 'run-now',
-      stepId: 'run-now/align',
-      step: 'align',
-      name: 'align (1)',
-      engineTaskId: null,
-      status: 'running' as const,
-      exitCode: null,
-      signal: null,
-      oomKilled: false,
-      startTs,
-      endTs: null,
-      queueNs: null,
-      rootUpid: t.upid(101),
-      rootPid: 101,
-      workDir: null,
-      attributes: {},
-      resources: noResources(0),
-    };
-    const changes: AttributionChange[] = [
-      { entity: 'run', op: 'upsert', ts: startTs, record: run },
-      { entity: 'step', op: 'upsert', ts: startTs, record: step },
-      { entity: 'task', op: 'upsert', ts: startTs, record: task },
+    const scope = { tenant, host, startTs };
+    const changes = [
+      upsert('run', runRecord({ ...scope, id: 'run-now', pipeline, rootUpid: t.upid(100), rootPid: 100 })),
+      upsert('step', stepRecord({ ...scope, id: 'run-now/align', runId: 'run-now', name: 'align' })),
+      upsert(
+        'task',
+        taskRecord({
+          ...scope,
+          id: 'task-now',
+          runId: 'run-now',
+          stepId: 'run-now/align',
+          step: 'align',
+          name: 'align (1)',
+          rootUpid: t.upid(101),
+          rootPid: 101,
+        }),
+      ),
     ];
     await publishChanges(env, changes);
     await publishEvents(env, events);

@@ -1,50 +1,27 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { AttributionChange, TaskRecord } from '@tracer/events';
+import type { AttributionChange } from '@tracer/events';
+import { taskRecord, upsert } from '../../test/attribution-records.ts';
 import { traceBuilder } from '../../test/trace-builder.ts';
 import { attachTaskRefs, createAttributionIndex, indexAttributionChanges, taskRefsByUpid } from './attribution-link.ts';
 import { createInsightsState, stepInsights } from './engine.ts';
 
-const resources = {
-  wallNs: 0,
-  cpuNs: 0,
-  peakRssBytes: 0,
-  maxProcessPeakRssBytes: 0,
-  readBytes: 0,
-  writeBytes: 0,
-  storageReadBytes: 0,
-  storageWriteBytes: 0,
-  ioWaitNs: 0,
-  netSendBytes: 0,
-  netRecvBytes: 0,
-  processCount: 1,
-};
 const scope = { tenant: 't1', host: 'h1' };
 
-function task(id: string, rootUpid: string, rootPid: number): AttributionChange {
-  const record: TaskRecord = {
-    ...scope,
-    id,
-    runId: 'r1',
-    stepId: 'r1/FASTQC',
-    step: 'FASTQC',
-    name: 'FASTQC (sample1)',
-    engineTaskId: null,
-    status: 'running',
-    exitCode: null,
-    signal: null,
-    oomKilled: false,
-    startTs: 0,
-    endTs: null,
-    queueNs: null,
-    rootUpid,
-    rootPid,
-    workDir: null,
-    attributes: {},
-    resources,
-  };
-  return { entity: 'task', op: 'upsert', ts: 0, record };
-}
+const task = (id: string, rootUpid: string, rootPid: number): AttributionChange =>
+  upsert(
+    'task',
+    taskRecord({
+      ...scope,
+      id,
+      runId: 'r1',
+      stepId: 'r1/FASTQC',
+      step: 'FASTQC',
+      name: 'FASTQC (sample1)',
+      rootUpid,
+      rootPid,
+    }),
+  );
 
 test('tasks named after the exec: ids on the failure, and the second attempt of the same task is a retry', () => {
   const t = traceBuilder();
