@@ -47,7 +47,7 @@ export function taskRefsByUpid(index: AttributionIndex): Map<string, TaskRef> {
   // A run's root process carries the run alone, so processes outside any task (a script's
   // housekeeping commands) still name the run they belong to.
   for (const run of index.runs.values()) {
-    if (run.rootUpid) out.set(run.rootUpid, { pipeline: run.pipeline, runId: run.id });
+    if (run.rootUpid) out.set(run.rootUpid, { pipeline: run.pipeline, runId: run.id, isRunRoot: true });
   }
   for (const task of index.tasks.values()) {
     if (task.rootUpid) out.set(task.rootUpid, { ...refOf(task), isTaskRoot: true });
@@ -84,7 +84,7 @@ export function attachTaskRefs(
     for (let q = p.parentKey ? state.processes.get(p.parentKey) : undefined, depth = 0; q && depth < 64; depth++) {
       const r = q.upid ? refs.get(q.upid) : undefined;
       if (r) {
-        const { isTaskRoot: _root, tool: _tool, ...rest } = r;
+        const { isTaskRoot: _root, isRunRoot: _runRoot, tool: _tool, ...rest } = r;
         return rest;
       }
       q = q.parentKey ? state.processes.get(q.parentKey) : undefined;

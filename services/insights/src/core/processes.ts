@@ -174,7 +174,7 @@ export function onForkOrExec(ctx: DetectorContext, ev: ProcessFork | ProcessExec
       cwd: rec.cwd,
     });
     if (task) rec.task = task;
-    else if (parent?.task) rec.task = { ...parent.task, isTaskRoot: false };
+    else if (parent?.task) rec.task = { ...parent.task, isTaskRoot: false, isRunRoot: false };
     rec.settings = resolveSettings(
       ctx.options.config,
       rec.task?.pipeline ?? state.trace.pipeline,

@@ -27,6 +27,8 @@ export interface TaskRef {
   tool?: string;
   /** The process is the task's root: its failure is the task's failure. */
   isTaskRoot?: boolean;
+  /** The process is the run's root (the engine or the traced command): its time is the run's. */
+  isRunRoot?: boolean;
 }
 
 export interface ProcessIdentity {

@@ -42,8 +42,7 @@ export const historyKey = (pipeline: string | undefined, step: string): string =
   pipeline ? `${pipeline} :: ${step}` : step;
 
 /** A run's own root process: its time is the run's, and a slow step inside says why. */
-const isRunRoot = (p: ProcessRecord) =>
-  p.task?.runId !== undefined && p.task.step === undefined && p.task.tool === undefined;
+const isRunRoot = (p: ProcessRecord) => p.task?.isRunRoot === true;
 
 export function detectSlowStep(ctx: DetectorContext, p: ProcessRecord): void {
   const s = p.settings.slowStep;
