@@ -319,9 +319,12 @@ export function stepInsights(
   ctx.now = Math.max(now, state.lastTs);
   refreshFailures(ctx);
   tick(ctx);
+  // Taken before pruning: a step spanning hours (a consumer catching up) may raise an insight
+  // and forget it again; it must still be returned once.
+  const insights = [...changed].map((id) => state.insights.get(id)!).filter(Boolean);
   prune(state, ctx.now, options.forgetAfterNs);
   state.touched.clear();
-  return { state, insights: [...changed].map((id) => state.insights.get(id)!).filter(Boolean) };
+  return { state, insights };
 }
 
 /** Every insight the engine holds, in the order they were first raised. */

@@ -120,3 +120,17 @@ test('state stays bounded over a day of a whole-host stream with forgetAfterNs',
   assert.ok(state.engine.failureOf.size <= 800, `failures held: ${state.engine.failureOf.size}`);
   assert.ok(serialize(state).length < 8 * 1024 * 1024, `snapshot bytes: ${serialize(state).length}`);
 });
+
+test('an insight raised and forgotten within one step (hours of backlog in one batch) is still returned', () => {
+  const t = traceBuilder();
+  for (let k = 0; k < 10; k++) {
+    t.at(k * 3600).exec(100 + k, ['grep', `p${k}`, '/data/x']);
+    t.at(k * 3600 + 1)
+      .log(100 + k, 'grep: /data/x: No such file or directory\n')
+      .exit(100 + k, { code: 2 });
+  }
+  const state = createHostStream();
+  const r = stepHost(state, { events: t.events }, { forgetAfterNs: 2 * 3600 * S });
+  assert.equal(r.insights.length, 10);
+  assert.ok(state.engine.insights.size <= 3, `held: ${state.engine.insights.size}`);
+});
