@@ -134,11 +134,16 @@ const postgresUid = (() => {
     return -1;
   }
 })();
+const POSTGRES_WRITERS = /^postgres: (walwriter|checkpointer|background writer)/;
 function cpuSnapshot() {
   return {
     gateway: cpuSeconds(children[0]!.pid!),
     consumer: children.slice(1).reduce((n, c) => n + cpuSeconds(c.pid!), 0),
-    postgres: cpuOf((_cmd, uid) => uid === postgresUid),
+    // This run's backends (their title names the database) and the shared writers; other
+    // people's databases on the same server are not this pipeline's cost.
+    postgres: cpuOf(
+      (cmd, uid) => uid === postgresUid && (cmd.includes(` ${dbName} `) || POSTGRES_WRITERS.test(cmd)),
+    ),
     kafka: cpuOf((cmd) => cmd.includes('kafka.Kafka') && cmd.includes(stackPaths().conf)),
     bench: cpuSeconds(process.pid),
     machine: machineBusySeconds(),

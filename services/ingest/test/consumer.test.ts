@@ -132,6 +132,43 @@ describe('raw consumer', () => {
     assert.equal(open.path, stored);
   });
 
+  test('the COPY role stamps rows with the transaction tenant and can do nothing else', async () => {
+    const tenant = uniqueTenant('writer');
+    const client = await env.db.pool.connect();
+    const attempt = async (sql: string, setTenant = true) => {
+      await client.query('BEGIN; SET LOCAL ROLE tracer_ingest_writer');
+      try {
+        if (setTenant) await client.query("SELECT set_config('tracer.tenant_id', $1, true)", [tenant]);
+        await client.query(sql);
+        return 'ok';
+      } catch (err) {
+        return (err as { code?: string }).code;
+      } finally {
+        await client.query('ROLLBACK');
+      }
+    };
+    const columns = 'host, upid, ts, cpu_ns, rss_bytes, read_bytes, write_bytes, agent_id, seq';
+    const values = "'h', 'u', now(), 1, 1, 1, 1, 'a', 1";
+    try {
+      assert.equal(await attempt(`INSERT INTO process_samples (${columns}) VALUES (${values})`), 'ok');
+      // tenant_id is not its to write, nothing is its to read, change or delete.
+      assert.equal(
+        await attempt(`INSERT INTO process_samples (tenant_id, ${columns}) VALUES ('other', ${values})`),
+        '42501',
+      );
+      assert.equal(await attempt('SELECT count(*) FROM process_samples'), '42501');
+      assert.equal(await attempt('DELETE FROM process_samples'), '42501');
+      assert.equal(
+        await attempt(`INSERT INTO processes (host, upid, start_ts, pid, agent_id) VALUES ('h', 'u', now(), 1, 'a')`),
+        '42501',
+      );
+      // No tenant set: the default is NULL and the row is refused.
+      assert.equal(await attempt(`INSERT INTO process_samples (${columns}) VALUES (${values})`, false), '23502');
+    } finally {
+      client.release();
+    }
+  });
+
   test('a record delivered again, to another group or after a crash, is written once', async () => {
     const tenant = uniqueTenant('replay');
     const events = syntheticEvents({ tenant, host: 'replay-host', agentId: 'a1', processes: 50, samples: 3 });
