@@ -141,9 +141,7 @@ function cpuSnapshot() {
     consumer: children.slice(1).reduce((n, c) => n + cpuSeconds(c.pid!), 0),
     // This run's backends (their title names the database) and the shared writers; other
     // people's databases on the same server are not this pipeline's cost.
-    postgres: cpuOf(
-      (cmd, uid) => uid === postgresUid && (cmd.includes(` ${dbName} `) || POSTGRES_WRITERS.test(cmd)),
-    ),
+    postgres: cpuOf((cmd, uid) => uid === postgresUid && (cmd.includes(` ${dbName} `) || POSTGRES_WRITERS.test(cmd))),
     kafka: cpuOf((cmd) => cmd.includes('kafka.Kafka') && cmd.includes(stackPaths().conf)),
     bench: cpuSeconds(process.pid),
     machine: machineBusySeconds(),
