@@ -134,6 +134,11 @@ export async function startInsightsConsumer(options: InsightsConsumerOptions): P
   /** This host's state as stored now: the cached copy when no one else saved since. */
   const entryFor = async (client: PoolClient, tenant: string, host: string): Promise<HostEntry> => {
     const key = hostKey(tenant, host);
+    // The row lock of consumerStateVersion holds nothing while no snapshot exists yet: two
+    // instances (a host split between members, a rebalance) would both write version 1 and
+    // the later would erase the earlier. A transaction-scoped advisory lock on the host
+    // serialises them from the first message on.
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${SERVICE}/${key}`]);
     const version = await consumerStateVersion(client, SERVICE, host);
     const cached = hosts.get(key);
     if (cached && cached.version === version) return cached;
@@ -228,7 +233,11 @@ export async function startInsightsConsumer(options: InsightsConsumerOptions): P
     return { rejects };
   };
 
-  /** The clock step of one host: pure in memory; a transaction only when an insight changed. */
+  /**
+   * The clock step of one host: pure in memory, and a transaction only when an insight
+   * changed. When another instance saved the host since (its tasks.v1 half is handled
+   * elsewhere, or a rebalance), the tick is redone on the stored snapshot.
+   */
   const tickOne = (key: string) =>
     serially(key, async () => {
       const entry = hosts.get(key);
@@ -240,27 +249,27 @@ export async function startInsightsConsumer(options: InsightsConsumerOptions): P
         return;
       }
       const now = entry.state.engine.lastTs + Math.min(silentMs, options.clockAheadMs) * 1e6;
-      const history = await historyFor(undefined, entry.tenant, entry.state);
-      const insights = tickHost(entry.state, now, { ...baseOptions, history });
+      const tickOptions = { ...baseOptions, history: await historyFor(undefined, entry.tenant, entry.state) };
+      const insights = tickHost(entry.state, now, tickOptions);
       if (insights.length === 0) {
         metrics?.ticks.inc({ outcome: 'quiet' });
         return;
       }
       try {
-        const written = await withTenant(
+        const outcome = await withTenant(
           pool,
           entry.tenant,
           async (client) => {
-            // Another instance saved since (a rebalance): its copy rules, it ticks itself.
-            if ((await consumerStateVersion(client, SERVICE, entry.host)) !== entry.version) return false;
-            entry.version = await persist(client, entry, insights, 'tick');
-            return true;
+            const current = await entryFor(client, entry.tenant, entry.host);
+            const changed = current === entry ? insights : tickHost(current.state, now, tickOptions);
+            if (changed.length) current.version = await persist(client, current, changed, 'tick');
+            return { current, changed };
           },
           { role },
         );
-        metrics?.ticks.inc({ outcome: written ? 'written' : 'moved' });
-        if (!written) hosts.delete(key);
-        else offerExplanations(entry, insights);
+        metrics?.ticks.inc({ outcome: outcome.current === entry ? 'written' : 'reloaded' });
+        hosts.set(key, outcome.current);
+        offerExplanations(outcome.current, outcome.changed);
       } catch (err) {
         hosts.delete(key);
         log.warn(

@@ -27,7 +27,7 @@ export function insightsMetrics() {
     }),
     ticks: new Counter({
       name: 'tracer_insights_ticks_total',
-      help: 'Clock-only steps of hosts, by outcome (quiet, written, moved: another instance owns the host)',
+      help: 'Clock-only steps of hosts, by outcome (quiet, written, reloaded: redone on a snapshot another instance saved)',
       labelNames: ['outcome'] as const,
       registers,
     }),
