@@ -1,10 +1,15 @@
 // The insights service on the real local stack (Kafka + PostgreSQL): topics, group, tenant
 // and database of its own per test.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { deadLetterHeaders, deadLetterTopicOf } from '@tracer/bus';
 import { encodeBatch, hostKey, type InsightMessage, type TelemetryEvent } from '@tracer/events';
 import { runRecord, stepRecord, taskRecord, upsert } from './attribution-records.ts';
+import { traceRun, tracerRunUnavailable } from './fault-harness.ts';
 import { attributionChanges, essentials, expectedInsights, recordedEvents } from './recorded-trace.ts';
 import {
   drained,
@@ -206,6 +211,50 @@ test('slow_step from the step history in the attribution tables', async () => {
       (await insightRows(env)).map((r) => r.kind),
       ['slow_step'],
     );
+  } finally {
+    await service.close();
+    await env.close();
+  }
+});
+
+const live =
+  tracerRunUnavailable() ?? (spawnSync('sh', ['-c', 'command -v snakemake']).status ? 'no snakemake' : undefined);
+
+test('a fault recorded now under the eBPF agent goes through the service as analyzeTrace sees it', {
+  skip: live ?? false,
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'insights-live-'));
+  mkdirSync(join(dir, 'data'));
+  writeFileSync(
+    join(dir, 'Snakefile'),
+    [
+      'rule fail:',
+      '    output: "bad/x.txt"',
+      '    shell: "cat data/missing.fastq | head -4 > {output}; test -s {output}"',
+      'rule ok:',
+      '    output: "good/z.txt"',
+      '    shell: "seq 1 1000 | sort -n > {output}"',
+      '',
+    ].join('\n'),
+  );
+  const run = await traceRun(['sh', '-c', `cd ${dir} && snakemake good/z.txt bad/x.txt -k -c1 --quiet`]);
+  const env = await insightsEnv('live');
+  const service = await runService(env);
+  try {
+    const events = run.events
+      .filter((e) => (e.type as string) !== 'insight')
+      .map((e) => ({ ...e, tenant: env.tenant, host: env.host }));
+    const expected = essentials(expectedInsights(events));
+    assert.ok(
+      expected.some((i) => i.category === 'missing_input' && i.taskId),
+      JSON.stringify(expected),
+    );
+    await publishChanges(env, attributionChanges(events).flat());
+    await publishEvents(env, events);
+    await eventually('what analyzeTrace gives', async () => {
+      const r = await insightRows(env);
+      return JSON.stringify(essentials(r.map((x) => x.record))) === JSON.stringify(expected);
+    });
   } finally {
     await service.close();
     await env.close();
