@@ -88,41 +88,11 @@ function longStream(copies: number): TelemetryEvent[] {
       out.push(copy as unknown as TelemetryEvent);
     }
     // Host noise outside any run: a short command every few seconds, and one that never ends.
-    const pid = 900_000 + i;
-    const ts = 1.8e18 + i * span + 1e9;
-    const env = { tenant: 'fixture', host: 'strace', agentId: 'strace' };
-    out.push({
-      ...env,
-      seq: seq++,
-      ts,
-      type: 'process.exec',
-      pid,
-      upid: `f1c2e3d4-${pid}-${ts}`,
-      ppid: 1,
-      uid: 0,
-      exe: '/usr/bin/cron',
-      argv: ['cron'],
-      argvTruncated: false,
-      cwd: '/',
-    } as TelemetryEvent);
-    if (i % 50 !== 0) {
-      out.push({
-        ...env,
-        seq: seq++,
-        ts: ts + 1e6,
-        type: 'process.exit',
-        pid,
-        upid: `f1c2e3d4-${pid}-${ts}`,
-        exitCode: 0,
-        signal: null,
-        coreDumped: false,
-        cpuUserNs: 0,
-        cpuSysNs: 0,
-        peakRssBytes: 0,
-        readBytes: 0,
-        writeBytes: 0,
-      } as TelemetryEvent);
-    }
+    const noise = new EventBuilder();
+    noise.ts = 1.8e18 + i * span + 1e9;
+    noise.exec(900_000 + i, ['cron']);
+    if (i % 50 !== 0) noise.exit(900_000 + i);
+    for (const e of noise.events) out.push({ ...e, seq: seq++ });
   }
   return out.sort((a, b) => a.ts - b.ts);
 }
