@@ -60,6 +60,7 @@ struct {
 /* LRU: an entry whose process exit we never saw (started before us, raced) ages out. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);	/* per-CPU LRU lists: no global lock on insert */
 	__uint(max_entries, 65536);
 	__type(key, __u32);	/* tgid */
 	__type(value, struct tr_counters);

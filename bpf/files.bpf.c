@@ -14,6 +14,7 @@ const volatile __u32 open_burst = 500;		/* opens reported back to back (startup)
 /* GCRA token bucket: one "theoretical arrival time" per process. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);	/* per-CPU LRU lists: no global lock on insert */
 	__uint(max_entries, 65536);
 	__type(key, __u32);	/* tgid */
 	__type(value, __u64);

@@ -6,7 +6,10 @@
  * counted and the next chunk of that stream says how many were dropped before it.
  * The stream is told by file, not fd number: `echo oops >&2` in a shell is dup2(2, 1) then
  * write(1), so a write is stderr when it goes to the file the process had at fd 2 when it
- * exec'd (inherited across fork), stdout for its fd 1 file, else by fd number. */
+ * exec'd (inherited across fork), stdout for its fd 1 file, else by fd number. Those files
+ * are recorded at exec only where they differ from what the process inherited (a shell
+ * loop's children mostly inherit them), and looked up through the ancestors at write time,
+ * so fork and most execs cost no map update. */
 #include "common.bpf.h"
 
 /* Tunables, set by the loader before load. */
@@ -28,6 +31,7 @@ struct log_budget {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);	/* per-CPU LRU lists: no global lock on insert */
 	__uint(max_entries, 65536);
 	__type(key, __u32);	/* tgid */
 	__type(value, struct log_budget);
@@ -44,10 +48,14 @@ struct {
 struct streams {
 	__u64 out;
 	__u64 err;
+	__u64 start_ns;	/* the process's start: an entry left by an earlier holder of the pid is not its */
 };
+
+#define STREAMS_DEPTH 8	/* ancestors looked through for the nearest entry */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);	/* per-CPU LRU lists: no global lock on insert */
 	__uint(max_entries, 65536);
 	__type(key, __u32);	/* tgid */
 	__type(value, struct streams);
@@ -115,10 +123,32 @@ static __always_inline bool policy_allows(__u32 stream, __u32 target, __u64 byte
 	return false;
 }
 
-/* 1 stdout, 2 stderr: by the process's original files when they differ, else by fd. */
-static __always_inline __u32 stream_of(__u32 tgid, __u32 fd, struct file *f)
+/* The streams entry that holds for t's process: its own, else its nearest ancestor's. */
+static __always_inline struct streams *streams_for(struct task_struct *t)
 {
-	struct streams *s = bpf_map_lookup_elem(&streams_of, &tgid);
+	struct streams *s;
+	__u32 tgid;
+	int i;
+
+	for (i = 0; i < STREAMS_DEPTH; i++) {
+		t = t->group_leader;
+		if (!t)
+			return NULL;
+		tgid = t->tgid;
+		s = bpf_map_lookup_elem(&streams_of, &tgid);
+		if (s && s->start_ns == t->start_boottime)
+			return s;
+		if (tgid <= 1)
+			return NULL;
+		t = t->real_parent;
+	}
+	return NULL;
+}
+
+/* 1 stdout, 2 stderr: by the process's original files when they differ, else by fd. */
+static __always_inline __u32 stream_of(struct task_struct *t, __u32 fd, struct file *f)
+{
+	struct streams *s = streams_for(t);
 
 	if (s && s->out != s->err) {
 		if ((__u64)f == s->err)
@@ -133,27 +163,30 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(output_exec, struct task_struct *p)
 {
 	__u32 tgid = p->tgid;
-	struct streams s;
+	__u64 start = process_start_ns(p);
+	struct streams s, *own, *inherited;
 
 	if (!wanted(tgid))
 		return 0;
 	s.out = (__u64)file_of(p, 1);
 	s.err = (__u64)file_of(p, 2);
-	bpf_map_update_elem(&streams_of, &tgid, &s, BPF_ANY);
-	return 0;
-}
-
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(output_fork, struct task_struct *parent, struct task_struct *child)
-{
-	__u32 ptgid = parent->tgid, tgid = child->tgid;
-	struct streams *s;
-
-	if (tgid == ptgid)
+	s.start_ns = start;
+	/* An exec after an exec: the entry is updated in place. */
+	own = bpf_map_lookup_elem(&streams_of, &tgid);
+	if (own && own->start_ns == start) {
+		own->out = s.out;
+		own->err = s.err;
 		return 0;
-	s = bpf_map_lookup_elem(&streams_of, &ptgid);
-	if (s)
-		bpf_map_update_elem(&streams_of, &tgid, s, BPF_ANY);
+	}
+	/* Otherwise an entry only where the files differ from what the ancestors' entries say
+	 * (equal files at fd 1 and 2 mean the same as no entry: told by fd). */
+	inherited = streams_for(p->real_parent);
+	if (inherited ? inherited->out == s.out && inherited->err == s.err
+		      : s.out == s.err)
+		return 0;
+	if (inherited && s.out == s.err && inherited->out == inherited->err)
+		return 0;
+	bpf_map_update_elem(&streams_of, &tgid, &s, BPF_ANY);
 	return 0;
 }
 
@@ -227,7 +260,7 @@ int enter_write(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	f = file_of(bpf_get_current_task_btf(), fd);
 	target = target_of(f);
-	stream = stream_of(tgid, fd, f);
+	stream = stream_of(bpf_get_current_task_btf(), fd, f);
 	if (!policy_allows(stream, target, ctx->args[2], c))
 		return 0;
 	capture(stream, ctx->args[1], ctx->args[2], c, target, tgid, bpf_ktime_get_boot_ns(), &chunks);
@@ -252,7 +285,7 @@ int enter_writev(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	f = file_of(bpf_get_current_task_btf(), fd);
 	target = target_of(f);
-	stream = stream_of(tgid, fd, f);
+	stream = stream_of(bpf_get_current_task_btf(), fd, f);
 	now = bpf_ktime_get_boot_ns();
 	for (i = 0; i < MAX_IOVECS && i < cnt; i++) {
 		if (bpf_probe_read_user(&v, sizeof(v), &iov[i]))

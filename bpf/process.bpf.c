@@ -31,6 +31,18 @@ struct dying_thread {
 	__u64 exec_maxrss_pages;	/* the mm's RSS peak at sched_process_exit (6.16+) */
 };
 
+/* Since 6.16 (group_dead exact): a slot by tid in an array, claimed with a compare-and-swap
+ * on tid. An array lookup is inlined by the verifier, where a hash update took as long as the
+ * rest of the exit path; the hash below takes only a thread whose slot is busy. */
+#define DYING_SLOTS 16384
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DYING_SLOTS);
+	__type(key, __u32);	/* tid & (DYING_SLOTS - 1) */
+	__type(value, struct dying_thread);
+} dying_slots SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -281,15 +293,45 @@ static __always_inline __u64 mm_peak_pages(struct mm_struct *mm)
 
 static __always_inline void mark_dying(struct task_struct *p, __u64 exec_maxrss_pages)
 {
-	struct dying_thread d = {};
-	__u32 tgid = p->tgid;
+	struct dying_thread d = {}, *slot;
+	__u32 tgid = p->tgid, idx;
 
 	if ((p->flags & PF_KTHREAD) || !wanted(tgid))
 		return;
 	d.tid = p->pid;
 	d.exit_ns = bpf_ktime_get_boot_ns();
 	d.exec_maxrss_pages = exec_maxrss_pages;
+	/* Before 6.16 two threads may both take themselves for the last: the hash keeps one. */
+	if (exit_sees_mm) {
+		idx = d.tid & (DYING_SLOTS - 1);
+		slot = bpf_map_lookup_elem(&dying_slots, &idx);
+		if (slot && __sync_val_compare_and_swap(&slot->tid, 0, d.tid) == 0) {
+			slot->exit_ns = d.exit_ns;
+			slot->exec_maxrss_pages = d.exec_maxrss_pages;
+			return;
+		}
+	}
 	bpf_map_update_elem(&dying, &tgid, &d, BPF_NOEXIST);
+}
+
+/* The dying record of prev, taken out of its slot or the hash; false if prev did not end a
+ * captured group. */
+static __always_inline bool take_dying(struct task_struct *prev, __u32 tgid, struct dying_thread *out)
+{
+	__u32 tid = prev->pid, idx = tid & (DYING_SLOTS - 1);
+	struct dying_thread *d = bpf_map_lookup_elem(&dying_slots, &idx);
+
+	if (d && d->tid == tid) {
+		*out = *d;
+		d->tid = 0;	/* free the slot once it is read (only its owner frees it) */
+		return true;
+	}
+	d = bpf_map_lookup_elem(&dying, &tgid);
+	if (!d || d->tid != tid)
+		return false;
+	*out = *d;
+	bpf_map_delete_elem(&dying, &tgid);
+	return true;
 }
 
 /* Since 6.16 the tracepoint says whether this thread ended its group (signal->live hit 0),
@@ -398,7 +440,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	__u32 tgid, i, seq;
-	struct dying_thread *d;
+	struct dying_thread d;
 	struct signal_struct *sig;
 	struct tr_counters *c;
 	struct tr_exit *e;
@@ -408,12 +450,10 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 	if (task_state(prev) != TASK_DEAD)
 		return 0;
 	tgid = prev->tgid;
-	d = bpf_map_lookup_elem(&dying, &tgid);
-	if (!d || d->tid != prev->pid)
+	if (!take_dying(prev, tgid, &d))
 		return 0;
-	exit_ns = d->exit_ns;
-	exec_maxrss = d->exec_maxrss_pages;
-	bpf_map_delete_elem(&dying, &tgid);
+	exit_ns = d.exit_ns;
+	exec_maxrss = d.exec_maxrss_pages;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {

@@ -67,7 +67,9 @@ try {
   });
   rows.sort((x, y) => y.ns - x.ns);
   let total = 0;
-  console.log(`exec storm (${PROCESSES} x /bin/true), kernel.bpf_stats_enabled=1; load average ${loadavg()[0]!.toFixed(2)}`);
+  console.log(
+    `exec storm (${PROCESSES} x /bin/true), kernel.bpf_stats_enabled=1; load average ${loadavg()[0]!.toFixed(2)}`,
+  );
   console.log('program              runs   ns/run   ns per /bin/true');
   for (const r of rows) {
     total += r.ns;

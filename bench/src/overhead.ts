@@ -2,6 +2,10 @@
 // captured), interleaved so drift hits both alike; median ratios of wall time and of the
 // workload's own CPU time (GNU time: BPF programs run in the traced processes, so their
 // cost lands there; the CPU ratio is steadier on a busy host), and the agent's CPU.
+// BENCH_COMPARE_ADDON=path/to/tracer_bpf.node adds a third arm per round, the same agent on
+// another build of the addon (and so of the bpf/ programs), in rotated order, and prints both
+// builds' ratios and the ratio between them: on a busy host the arms of one round share its
+// drift, so that ratio is the steadier before/after figure.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -10,6 +14,7 @@ import { createBpfSource } from '../../agents/tracer-agent/src/adapters/bpf-sour
 import { median } from './capture.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const COMPARE_ADDON = process.env.BENCH_COMPARE_ADDON;
 const EXAMPLES = '/usr/share/doc/bowtie2/examples';
 const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8');
 
@@ -32,33 +37,65 @@ function time(cmd: string, args: string[], cwd?: string): Promise<Run> {
   });
 }
 
+interface Arm {
+  cpu: number[];
+  wall: number[];
+  agentCpu: number[];
+}
+
+async function tracedRun(run: () => Promise<Run>, addonPath?: string) {
+  const source = await createBpfSource({ descendantsOf: process.pid, bootId, addonPath });
+  await source.start(() => {});
+  const before = process.cpuUsage();
+  const traced = await run();
+  source.drain();
+  const used = process.cpuUsage(before);
+  await source.stop();
+  return { traced, agentMs: (used.user + used.system) / 1000 };
+}
+
+const spread = (xs: number[]) => `${Math.min(...xs).toFixed(3)}-${Math.max(...xs).toFixed(3)}`;
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
 async function compare(name: string, run: () => Promise<Run>) {
-  const wall: number[] = [];
-  const cpu: number[] = [];
+  const addons = COMPARE_ADDON ? [undefined, COMPARE_ADDON] : [undefined];
+  const arms: Arm[] = addons.map(() => ({ cpu: [], wall: [], agentCpu: [] }));
   const plain: number[] = [];
-  const agentCpu: number[] = [];
+  const between: number[] = [];
   await run(); // warm caches
   for (let i = 0; i < ROUNDS; i++) {
-    const untraced = await run();
-    const source = await createBpfSource({ descendantsOf: process.pid, bootId });
-    let records = 0;
-    await source.start((b) => (records += b.length));
-    const before = process.cpuUsage();
-    const traced = await run();
-    source.drain();
-    const used = process.cpuUsage(before);
-    await source.stop();
-    plain.push(untraced.wallMs);
-    wall.push(traced.wallMs / untraced.wallMs);
-    cpu.push(traced.cpuMs / Math.max(untraced.cpuMs, 10));
-    agentCpu.push((used.user + used.system) / 1000 / traced.wallMs);
+    // Rotated order (-1 is the untraced arm), so no arm always runs first.
+    const order = [-1, ...addons.map((_, k) => k)];
+    for (let r = 0; r < i % order.length; r++) order.push(order.shift()!);
+    let untraced: Run | undefined;
+    const traced: { traced: Run; agentMs: number }[] = [];
+    for (const k of order) {
+      if (k < 0) untraced = await run();
+      else traced[k] = await tracedRun(run, addons[k]);
+    }
+    plain.push(untraced!.wallMs);
+    traced.forEach((t, k) => {
+      arms[k]!.wall.push(t.traced.wallMs / untraced!.wallMs);
+      arms[k]!.cpu.push(t.traced.cpuMs / Math.max(untraced!.cpuMs, 10));
+      arms[k]!.agentCpu.push(t.agentMs / t.traced.wallMs);
+    });
+    if (traced.length > 1) between.push(traced[0]!.traced.cpuMs / Math.max(traced[1]!.traced.cpuMs, 10));
   }
-  const spread = (xs: number[]) => `${Math.min(...xs).toFixed(3)}-${Math.max(...xs).toFixed(3)}`;
-  console.log(
-    `${name}: untraced median ${median(plain).toFixed(0)} ms; traced/untraced median wall ${median(wall).toFixed(3)} ` +
-      `(${spread(wall)}), workload CPU ${median(cpu).toFixed(3)} (${spread(cpu)}); agent CPU ` +
-      `${(median(agentCpu) * 100).toFixed(1)}% of one core (${ROUNDS} pairs); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
-  );
+  arms.forEach((a, k) => {
+    const label = k === 0 ? '' : ` [agent from ${addons[k]}]`;
+    console.log(
+      `${name}${label}: untraced median ${median(plain).toFixed(0)} ms; traced/untraced median wall ${median(a.wall).toFixed(3)} ` +
+        `(${spread(a.wall)}), workload CPU ${median(a.cpu).toFixed(3)} (${spread(a.cpu)}); agent CPU ` +
+        `${(median(a.agentCpu) * 100).toFixed(1)}% of one core (${ROUNDS} rounds); load average ${load()}`,
+    );
+  });
+  if (between.length)
+    console.log(
+      `${name}: workload CPU, this build / compared build: median ${median(between).toFixed(3)} (${spread(between)})`,
+    );
 }
 
 await compare('exec storm (2,000 x /bin/true from sh)', () =>
