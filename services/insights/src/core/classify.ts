@@ -223,7 +223,8 @@ export function collectVotes(p: EvidencePacket): ClassifierVote[] {
             `failed call ${what}: output directory ${dir ?? '(unknown)'} does not exist`,
             'syscall',
           );
-        } else if (intent === 'write') add('config_error', 0.5 + lead, `failed call ${what}: opened for writing`, 'syscall');
+        } else if (intent === 'write')
+          add('config_error', 0.5 + lead, `failed call ${what}: opened for writing`, 'syscall');
         else add('missing_input', (intent === 'input' ? 0.75 : 0.65) + lead, `failed call ${what}`, 'syscall');
         break;
       }

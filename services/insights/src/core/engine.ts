@@ -266,16 +266,16 @@ function prune(state: EngineState, now: number, forgetAfterNs: number | undefine
     if (parent && !parent.exit) continue;
     const needed = openFor.has(p.pid) || state.failureOf.has(key);
     if (needed && !(forget && now - p.endTs >= forgetAfterNs)) continue;
-    state.processes.delete(key);
-    state.failureOf.delete(key);
-    if (state.byPid.get(p.pid) === key) state.byPid.delete(p.pid);
-    forgetAttempt(state, p);
+    forgetProcess(state, p);
   }
   if (forget) forgetFinished(state, now, forgetAfterNs);
 }
 
-/** A forgotten process is no attempt any more: the attempts map shrinks with the process table. */
-function forgetAttempt(state: EngineState, p: ProcessRecord): void {
+function forgetProcess(state: EngineState, p: ProcessRecord): void {
+  state.processes.delete(p.key);
+  state.failureOf.delete(p.key);
+  if (state.byPid.get(p.pid) === p.key) state.byPid.delete(p.pid);
+  // A forgotten process is no attempt any more: the attempts map shrinks with the process table.
   if (!p.retryKey) return;
   const left = (state.attempts.get(p.retryKey) ?? []).filter((k) => k !== p.key);
   if (left.length) state.attempts.set(p.retryKey, left);
@@ -283,15 +283,22 @@ function forgetAttempt(state: EngineState, p: ProcessRecord): void {
 }
 
 /**
- * Finished insights (resolved, or with an end) whose process is forgotten, and cgroup
- * episodes nobody sampled for that long. Nothing can touch them again: no detector sees a
- * process that is gone, so a forgotten id is never raised anew.
+ * For a state that lives for weeks: live processes the host said nothing about for that long
+ * (no sample, no output: the agent samples every live process, so their exit was lost), then
+ * finished insights (resolved, or with an end) and insights of processes no longer known, and
+ * cgroup episodes nobody sampled for that long. Nothing can touch them again: no detector
+ * sees a process that is gone, so a forgotten id is never raised anew.
  */
 function forgetFinished(state: EngineState, now: number, forgetAfterNs: number): void {
+  for (const p of state.processes.values()) {
+    const lastSeen = Math.max(p.startTs, p.lastSampleTs ?? 0, p.lastOutputTs ?? 0);
+    if (!p.exit && now - lastSeen >= forgetAfterNs) forgetProcess(state, p);
+  }
   for (const [id, i] of state.insights) {
-    const endedAt = i.endTs ?? (i.state === 'resolved' ? i.startTs : undefined);
+    const gone = i.pid !== undefined && !state.processes.has(processKey(i.pid, i.upid));
+    const endedAt = i.endTs ?? (i.state === 'resolved' || gone ? i.startTs : undefined);
     if (endedAt === undefined || now - endedAt < forgetAfterNs) continue;
-    if (i.pid !== undefined && state.processes.has(processKey(i.pid, i.upid))) continue;
+    if (!gone && i.pid !== undefined) continue;
     state.insights.delete(id);
   }
   for (const [cgroup, ep] of state.cgroupMemory ?? [])

@@ -104,12 +104,7 @@ const fileSyscalls =
   /^(?:open|openat|openat2|creat|stat|lstat|newfstatat|statx|access|faccessat2?|readlink|readlinkat|truncate|ftruncate|mkdir|mkdirat|rename|renameat2?|unlink|unlinkat|write|pwrite64|writev|fsync|fdatasync|fallocate|link|linkat|symlink|symlinkat|chdir)$/;
 
 /** Keeps the failed calls that can explain a failure. */
-export function relevantSyscallError(e: {
-  syscall: string;
-  errno: string;
-  path?: string;
-  addr?: string;
-}): boolean {
+export function relevantSyscallError(e: { syscall: string; errno: string; path?: string; addr?: string }): boolean {
   // A fork refused for the process limit (RLIMIT_NPROC, pids.max).
   if (e.errno === 'EAGAIN') return isForkCall(e.syscall);
   if (
@@ -252,12 +247,7 @@ export function buildEvidencePacket(
     const notFound = p.exit?.code === 127 || (p.key === culprit.key && culprit.exit?.code === 127);
     for (const e of p.syscallErrors) {
       // ...not the PATH search that found the process's own program (sh in /root/go/bin, ...).
-      const exec =
-        isExecCall(e.syscall) &&
-        e.errno === 'ENOENT' &&
-        notFound &&
-        !!e.path &&
-        !ownProgram(p, e.path);
+      const exec = isExecCall(e.syscall) && e.errno === 'ENOENT' && notFound && !!e.path && !ownProgram(p, e.path);
       if (exec || relevantSyscallError(e))
         syscallErrors.push({
           pid: p.pid,

@@ -134,3 +134,26 @@ test('an insight raised and forgotten within one step (hours of backlog in one b
   assert.equal(r.insights.length, 10);
   assert.ok(state.engine.insights.size <= 3, `held: ${state.engine.insights.size}`);
 });
+
+test('a live process the host says nothing about for forgetAfterNs (its exit lost) is forgotten, with its open insight', () => {
+  const t = traceBuilder();
+  const options = { forgetAfterNs: 2 * 3600 * S, config: { defaults: { noProgress: { afterNs: 5 * S } } } };
+  t.at(0).exec(10, ['cat', '/tmp/fifo']).sample(10, { cpuS: 0.01 });
+  t.at(10).sample(10, { cpuS: 0.01 });
+  t.at(11).exec(20, ['daemon']);
+  const state = createHostStream();
+  assert.deepEqual(
+    stepHost(state, { events: t.events.splice(0) }, options).insights.map((i) => i.kind),
+    ['no_progress'],
+  );
+  // pid 10's exit never came; pid 20 goes on being sampled for three hours.
+  for (let s = 60; s <= 3 * 3600; s += 60) {
+    t.at(s).sample(20, { cpuS: s / 100 });
+    stepHost(state, { events: t.events.splice(0) }, options);
+  }
+  assert.deepEqual(
+    [...state.engine.processes.values()].map((p) => p.pid),
+    [20],
+  );
+  assert.equal(state.engine.insights.size, 0);
+});

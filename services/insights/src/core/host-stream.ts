@@ -116,11 +116,22 @@ export function tickHost(state: HostStreamState, now: number, options: InsightsO
   return stepInsights(state.engine, [], now, options).insights;
 }
 
-/** Records that ended longer than `forgetAfterNs` ago name no live process any more. */
+/** Records of one kind kept at the most: a run whose end never came must not grow the state for ever. */
+export const MAX_RECORDS = 20_000;
+
+/**
+ * Records that ended longer than `forgetAfterNs` ago name no live process any more; past
+ * MAX_RECORDS the oldest (first indexed) go too.
+ */
 function forgetFinishedRecords(index: AttributionIndex, now: number, forgetAfterNs: number | undefined): void {
   if (forgetAfterNs === undefined) return;
-  for (const map of [index.tools, index.tasks, index.steps, index.runs] as Map<string, { endTs: number | null }>[])
+  for (const map of [index.tools, index.tasks, index.steps, index.runs] as Map<string, { endTs: number | null }>[]) {
     for (const [id, r] of map) if (r.endTs !== null && now - r.endTs >= forgetAfterNs) map.delete(id);
+    for (const id of map.keys()) {
+      if (map.size <= MAX_RECORDS) break;
+      map.delete(id);
+    }
+  }
 }
 
 /** Pipelines of the runs this host knows, with the ids of those runs (their own steps are no history). */

@@ -184,16 +184,17 @@ test('memory_pressure per cgroup from the process samples, one insight for the c
   t.at(17).exit(531).exit(530);
   const mp = analyzeTrace(t.events).filter((i) => i.kind === 'memory_pressure');
   assert.equal(mp.length, 1, JSON.stringify(mp, null, 1));
-  assert.match(mp[0]!.summary, /Memory pressure in the cgroup of .*PSI memory some 40%, 500 MiB of its 512 MiB limit in use/);
+  assert.match(
+    mp[0]!.summary,
+    /Memory pressure in the cgroup of .*PSI memory some 40%, 500 MiB of its 512 MiB limit in use/,
+  );
   assert.equal(mp[0]!.state, 'resolved');
   assert.equal(mp[0]!.pid, 530);
 });
 
 test("the launcher's PATH search for the shell itself is not the missing command", () => {
   const i = failing(540, ['sh', '-c', 'no_such_tool --version'], 127, (t) =>
-    t
-      .syscallError(540, 'execve', 'ENOENT', { path: '/root/go/bin/sh' })
-      .log(540, 'sh: 1: no_such_tool: not found\n'),
+    t.syscallError(540, 'execve', 'ENOENT', { path: '/root/go/bin/sh' }).log(540, 'sh: 1: no_such_tool: not found\n'),
   );
   assert.equal(i.category, 'missing_dependency');
   assert.doesNotMatch(i.summary, /execve/);

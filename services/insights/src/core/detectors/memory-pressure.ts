@@ -60,7 +60,8 @@ export function detectCgroupMemoryPressure(
   const some10 = s.cgroup?.pressure?.memory?.some10;
   if (some10 === undefined) return;
   const key = p.cgroupId ?? p.key;
-  const episodes = (ctx.state.cgroupMemory ??= new Map());
+  ctx.state.cgroupMemory ??= new Map();
+  const episodes = ctx.state.cgroupMemory;
   const { episode, ended } = advanceEpisode(
     episodes.get(key),
     some10 >= set.minSome10,
