@@ -17,8 +17,10 @@ import type { RunningAttribution } from '../src/service/server.ts';
 import {
   type AttributionEnv,
   attributionEnv,
+  changesOf,
   eventually,
   quietLogger,
+  readTopic,
   runService,
   uniqueName,
   uniqueTenant,
@@ -217,6 +219,18 @@ describe('agent, ingest and attribution on this host', {
       `database: ${fromDb.engine} run ${fromDb.pipeline} ${fromDb.status}, ${steps.length} steps, ${tasks.length} tasks, ${tools.length} tool executions`,
     );
     assert.deepEqual(outline(fromDb), outline(want));
+    // tasks.v1 told it live: the run `running` first, then how it ended.
+    const published = changesOf(
+      await readTopic(env.bus, env.config.outputTopic, (ms) =>
+        changesOf(ms).some((c) => c.entity === 'run' && c.record.id === dbRun.id && c.record.status !== 'running'),
+      ),
+    );
+    const statesOf = (id: string) => published.filter((c) => c.record.id === id).map((c) => c.record.status);
+    assert.deepEqual([statesOf(dbRun.id)[0], statesOf(dbRun.id).at(-1)], ['running', want.status]);
+    // A task shorter than one agent batch (200 ms here) is first published ended.
+    for (const task of tasks) assert.equal(statesOf(task.id).at(-1), task.status, task.name);
+    const seenRunning = tasks.filter((x) => statesOf(x.id)[0] === 'running').map((x) => x.name);
+    t.diagnostic(`tasks published running before they ended: ${seenRunning.join(', ') || 'none'}`);
     // The service's own view: ready, and what a whole host costs it.
     assert.equal((await fetch(`${service.url}/readyz`)).status, 200);
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
