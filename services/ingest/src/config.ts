@@ -155,7 +155,10 @@ export interface ConsumerConfig extends StoreConfig {
   groupId: string;
   /** Partitions handled at once by one consumer process. */
   concurrency: number;
-  /** Most bytes fetched per partition per batch: bigger batches, fewer statements. */
+  /**
+   * Most bytes fetched per partition per batch: bigger batches, fewer statements, but a consumer
+   * that fell behind then holds (and collects) a lot at once. At least one record (900 KiB).
+   */
   fetchBytesPerPartition: number;
   /** Role that COPYs the append-only event tables; null: insert them as databaseRole. */
   writerRole: string | null;
@@ -169,7 +172,7 @@ export function loadConsumerConfig(env: Env = process.env): ConsumerConfig {
     port: r.int('TRACER_INGEST_CONSUMER_PORT', DEFAULT_CONSUMER_PORT, 0, 65535),
     groupId: r.str('TRACER_INGEST_CONSUMER_GROUP', 'tracer-ingest-raw'),
     concurrency: r.int('TRACER_INGEST_CONSUMER_CONCURRENCY', 2, 1, 64),
-    fetchBytesPerPartition: r.int('TRACER_INGEST_CONSUMER_FETCH_BYTES', 4 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
+    fetchBytesPerPartition: r.int('TRACER_INGEST_CONSUMER_FETCH_BYTES', 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
     writerRole: roleOrNone(r.str('TRACER_INGEST_WRITER_ROLE', 'tracer_ingest_writer')),
   };
   r.done();
