@@ -12,6 +12,17 @@ export interface ConsumerStateSnapshot {
 }
 
 /**
+ * Serialises the transactions of two instances on one (tenant, service, host) until COMMIT:
+ * a row lock alone holds nothing while no snapshot exists yet, and both would write version 1.
+ */
+async function lockConsumerState(client: PoolClient, service: string, host: string): Promise<void> {
+  await client.query("SELECT pg_advisory_xact_lock(hashtextextended(tracer_tenant() || '/' || $1 || '/' || $2, 0))", [
+    service,
+    host,
+  ]);
+}
+
+/**
  * The snapshot of (tenant, service, host), locked until the transaction ends so two
  * instances (a rebalance in flight) take turns. Call inside withTenant.
  */
@@ -20,6 +31,7 @@ export async function loadConsumerState(
   service: string,
   host: string,
 ): Promise<ConsumerStateSnapshot | undefined> {
+  await lockConsumerState(client, service, host);
   const { rows } = await client.query<{ version: string; state: Buffer }>(
     `SELECT version, state FROM consumer_state
      WHERE tenant_id = tracer_tenant() AND service = $1 AND host = $2 FOR UPDATE`,
@@ -31,6 +43,7 @@ export async function loadConsumerState(
 
 /** The version stored now, locked like loadConsumerState but without reading the state. */
 export async function consumerStateVersion(client: PoolClient, service: string, host: string): Promise<number> {
+  await lockConsumerState(client, service, host);
   const { rows } = await client.query<{ version: string }>(
     `SELECT version FROM consumer_state
      WHERE tenant_id = tracer_tenant() AND service = $1 AND host = $2 FOR UPDATE`,

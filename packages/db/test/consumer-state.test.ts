@@ -40,6 +40,30 @@ describe('consumer state', () => {
     assert.equal(await withTenant(db.pool, 'acme', (c) => loadConsumerState(c, 'insights', 'h3')), undefined);
   });
 
+  test('before any snapshot exists, a second instance still waits for the first one to commit', async () => {
+    let releaseFirst!: () => void;
+    const firstHolds = new Promise<void>((r) => {
+      releaseFirst = r;
+    });
+    let firstLocked!: () => void;
+    const lockedByFirst = new Promise<void>((r) => {
+      firstLocked = r;
+    });
+    const first = withTenant(db.pool, 'acme', async (c) => {
+      assert.equal(await consumerStateVersion(c, 'svc', 'fresh-host'), 0);
+      firstLocked();
+      await firstHolds;
+      await saveConsumerState(c, 'svc', 'fresh-host', 1, serializeState('first'));
+    });
+    await lockedByFirst;
+    const second = withTenant(db.pool, 'acme', (c) => consumerStateVersion(c, 'svc', 'fresh-host'));
+    const early = await Promise.race([second.then(() => 'read'), new Promise((r) => setTimeout(r, 300, 'waiting'))]);
+    assert.equal(early, 'waiting');
+    releaseFirst();
+    await first;
+    assert.equal(await second, 1, "the second instance sees the first one's version, not an empty state");
+  });
+
   test('a second loader waits until the first transaction commits, then sees its version', async () => {
     await withTenant(db.pool, 'acme', (c) => saveConsumerState(c, 'svc', 'h', 1, serializeState(1)));
     let releaseFirst!: () => void;

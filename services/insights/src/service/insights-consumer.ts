@@ -134,11 +134,7 @@ export async function startInsightsConsumer(options: InsightsConsumerOptions): P
   /** This host's state as stored now: the cached copy when no one else saved since. */
   const entryFor = async (client: PoolClient, tenant: string, host: string): Promise<HostEntry> => {
     const key = hostKey(tenant, host);
-    // The row lock of consumerStateVersion holds nothing while no snapshot exists yet: two
-    // instances (a host split between members, a rebalance) would both write version 1 and
-    // the later would erase the earlier. A transaction-scoped advisory lock on the host
-    // serialises them from the first message on.
-    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${SERVICE}/${key}`]);
+    // Locks the host until COMMIT (even before its first snapshot): instances take turns.
     const version = await consumerStateVersion(client, SERVICE, host);
     const cached = hosts.get(key);
     if (cached && cached.version === version) return cached;
