@@ -3,6 +3,14 @@
 // its events 0, 1, 2... in its own sequence, cut into batches the way the agent ships them.
 import { encodeBatch, type TelemetryEvent } from '@tracer/events';
 
+/** A positive number from the environment, or `fallback` when unset. */
+export function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const n = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}=${raw}: expected a positive number`);
+  return n;
+}
+
 export interface AgentStream {
   host: string;
   agentId: string;

@@ -8,14 +8,8 @@ import { readFileSync } from 'node:fs';
 import { migrate } from '@tracer/db';
 import { stackAddresses } from '@tracer/local';
 import pg from 'pg';
-import { agentStream } from './ingest-events.ts';
+import { agentStream, envNumber as num } from './ingest-events.ts';
 
-const num = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}=${raw}: expected a positive number`);
-  return n;
-};
 const EVENTS = num('BENCH_EVENTS', 400_000);
 const AGENTS = num('BENCH_AGENTS', 8);
 const SAMPLES = num('BENCH_SAMPLES', 4);

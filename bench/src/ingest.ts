@@ -22,14 +22,7 @@ import { BATCH_CONTENT_TYPE, createApiKey, toRows } from '@tracer/ingest';
 import { repoRoot, stackAddresses, stackPaths } from '@tracer/local';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { type AgentStream, agentStream } from './ingest-events.ts';
-
-const num = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}=${raw}: expected a positive number`);
-  return n;
-};
+import { type AgentStream, agentStream, envNumber as num } from './ingest-events.ts';
 
 const EVENTS = num('BENCH_EVENTS', 1_000_000);
 const AGENTS = num('BENCH_AGENTS', 16);
