@@ -8,10 +8,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { eventBatchMessages, type Producer, readDeadLetter } from '@tracer/bus';
+import { type ConsumedMessage, eventBatchMessages, type Producer, readDeadLetter } from '@tracer/bus';
 import { encodeBatch, type TelemetryEvent } from '@tracer/events';
 import { fixtureEvents } from '../src/core/test-events.ts';
+import { createBatchHandler } from '../src/service/attribution-consumer.ts';
 import type { RunningAttribution } from '../src/service/server.ts';
+import { defaultToolRules } from '../src/tool-rules-file.ts';
 import { attributeTrace } from '../src/trace-file.ts';
 import {
   type AttributionEnv,
@@ -20,6 +22,7 @@ import {
   changesOf,
   drained,
   eventually,
+  quietLogger,
   readTopic,
   recordsOf,
   rowsOf,
@@ -143,6 +146,64 @@ describe('attribution service', () => {
     );
     const deadEvent = dead.find((m) => readDeadLetter(m)!.reason.startsWith('event 3'))!;
     assert.equal(JSON.parse(deadEvent.value!.toString()).pid, 'not a pid', 'the bad event itself is kept');
+  });
+});
+
+describe('two instances taking turns on a host (a rebalance back and forth)', () => {
+  let env: AttributionEnv;
+  let producer: Producer;
+  before(async () => {
+    env = await attributionEnv('attr-turns');
+    producer = await env.bus.producer();
+  });
+  after(async () => {
+    await producer?.close();
+    await env?.close();
+  });
+
+  test('an instance whose cached state is older than the stored one reloads it', async () => {
+    const tenant = uniqueTenant('turns');
+    const host = `host-${tenant}`;
+    const events = asHost(fixtureEvents('snakemake-7-ok.strace.jsonl'), tenant, host);
+    const want = await expected(events);
+    const messages: ConsumedMessage[] = eventBatchMessages(events, PER_MESSAGE).map((m, i) => ({
+      topic: env.config.inputTopic,
+      partition: 0,
+      offset: String(i),
+      key: Buffer.from(String(m.key)),
+      value: m.value as Buffer,
+      headers: {},
+      timestamp: String(Date.now()),
+    }));
+    const instance = () =>
+      createBatchHandler({
+        pool: env.db.pool,
+        log: quietLogger('turns'),
+        rules: defaultToolRules(),
+        producer,
+        outputTopic: env.config.outputTopic,
+        localHost: null,
+      });
+    const ctx = {
+      topic: env.config.inputTopic,
+      partition: 0,
+      heartbeat: async () => {},
+      signal: new AbortController().signal,
+    };
+    const [a, b] = [instance(), instance()];
+    const third = Math.ceil(messages.length / 3);
+    await a(messages.slice(0, third), ctx);
+    await b(messages.slice(third, 2 * third), ctx);
+    await a(messages.slice(2 * third), ctx);
+    assert.deepEqual(sorted(await rowsOf(env.db, tenant, host)), sorted(want.records));
+    const version = async () =>
+      Number(
+        (await env.db.pool.query('SELECT version FROM consumer_state WHERE tenant_id = $1', [tenant])).rows[0].version,
+      );
+    assert.equal(await version(), 3);
+    await b(messages, ctx);
+    assert.equal(await version(), 3, 'all of it again through the other instance: a no-op');
+    assert.deepEqual(sorted(await rowsOf(env.db, tenant, host)), sorted(want.records));
   });
 });
 

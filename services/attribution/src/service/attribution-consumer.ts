@@ -7,6 +7,7 @@
 // rows, publish the changes before COMMIT, save the snapshot. The bus commits offsets only
 // after the handler returned, so a crash anywhere replays into no-ops.
 import {
+  type BatchHandler,
   type Bus,
   type ConsumedMessage,
   type ConsumerRunner,
@@ -142,13 +143,19 @@ export function groupByHost(messages: readonly ConsumedMessage[]): { groups: Hos
 /** SQLSTATE classes that mean "this input can never be written": data and constraint errors. */
 const isPermanentDatabaseError = (err: unknown) => /^2[23]/.test(String((err as { code?: unknown }).code ?? ''));
 
-export async function startAttributionConsumer(options: AttributionConsumerOptions): Promise<AttributionConsumer> {
-  const { bus, pool, log, rules, metrics } = options;
-  const inputTopic = options.inputTopic ?? topics.normalized;
+export type HandlerOptions = Omit<AttributionConsumerOptions, 'bus' | 'groupId' | 'inputTopic' | 'tuning'> & {
+  producer: Producer;
+};
+
+/**
+ * The batch handler of one service instance, with its cache of host states: what the Kafka
+ * runner calls per fetched batch (tests call it directly to play two instances in turn).
+ */
+export function createBatchHandler(options: HandlerOptions): BatchHandler {
+  const { pool, log, rules, metrics, producer } = options;
   const outputTopic = options.outputTopic ?? topics.tasks;
   const graceNs = options.graceNs ?? DEFAULT_GRACE_NS;
   const readFact = options.readFact ?? readFileFact;
-  const producer: Producer = await bus.producer();
   /** Host states as this instance last saved them, by tenant/host. */
   const cache = new Map<string, HostState>();
 
@@ -260,11 +267,18 @@ export async function startAttributionConsumer(options: AttributionConsumerOptio
     metrics?.batchSeconds.observe((performance.now() - started) / 1000);
     return { rejects };
   };
+  return handler;
+}
 
+export async function startAttributionConsumer(options: AttributionConsumerOptions): Promise<AttributionConsumer> {
+  const { bus, log } = options;
+  const inputTopic = options.inputTopic ?? topics.normalized;
+  const outputTopic = options.outputTopic ?? topics.tasks;
+  const producer = await bus.producer();
   const runner = await bus.consume({
     groupId: options.groupId,
     topics: [inputTopic],
-    handler,
+    handler: createBatchHandler({ ...options, producer }),
     fromBeginning: true,
     ...(options.tuning ? { tuning: options.tuning } : {}),
   });
