@@ -150,6 +150,26 @@ test('malformed messages go to the dead-letter topics with their reason; the res
   }
 });
 
+test('captured output holding NUL bytes is stored (as U+FFFD), not refused by PostgreSQL', async () => {
+  const env = await insightsEnv('nul');
+  const service = await runService(env);
+  try {
+    const t = traceBuilder();
+    t.at(0).exec(400, ['tool\u0000x', '--in', 'a\u0000b']);
+    t.at(0.1).log(400, 'error: bad header \u0000\u0001 in a\u0000b\n').exit(400, { code: 3 });
+    await publishEvents(env, rescope(t.events, env.tenant, env.host));
+    const [row] = await eventually('the failure', async () => {
+      const r = await insightRows(env);
+      return r.length > 0 && r;
+    });
+    assert.equal(row!.kind, 'nonzero_exit');
+    assert.doesNotMatch(JSON.stringify(row!.record), /\\u0000/);
+  } finally {
+    await service.close();
+    await env.close();
+  }
+});
+
 test('slow_step from the step history in the attribution tables', async () => {
   const env = await insightsEnv('slow');
   const { tenant, host } = env;

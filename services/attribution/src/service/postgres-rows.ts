@@ -1,7 +1,7 @@
 // Writes a row plan in the caller's tenant transaction: one statement per table, the rows
 // passed as one jsonb array (jsonb_to_recordset), upserted on (tenant_id, id) so a record's
 // row always holds its latest state. tenant_id comes from the transaction (withTenant).
-import type { PoolClient } from '@tracer/db';
+import { type PoolClient, postgresJson } from '@tracer/db';
 import { type Entity, type RowPlan, tables } from './rows.ts';
 
 const upsertSql = new Map<Entity, string>(
@@ -24,7 +24,7 @@ const upsertSql = new Map<Entity, string>(
 export async function writeRows(client: PoolClient, plan: RowPlan): Promise<Record<string, number>> {
   const written: Record<string, number> = {};
   for (const [entity, rows] of plan.upserts) {
-    const result = await client.query(upsertSql.get(entity)!, [JSON.stringify(rows)]);
+    const result = await client.query(upsertSql.get(entity)!, [postgresJson(rows)]);
     written[tables[entity].table] = result.rowCount ?? rows.length;
   }
   for (const [entity, ids] of plan.deletes) {

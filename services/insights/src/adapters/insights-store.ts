@@ -1,7 +1,7 @@
 // PostgreSQL side of the service: insights rows (one per problem, upserted by id), the step
 // history of earlier runs for slow_step (the attribution tables), and the LLM's answer.
 // Every function runs inside the caller's withTenant transaction.
-import type { PoolClient } from '@tracer/db';
+import { type PoolClient, postgresJson } from '@tracer/db';
 import type { Insight } from '@tracer/events';
 import type { RootCause } from '../core/classify.ts';
 import { historyKey } from '../core/detectors/slow-step.ts';
@@ -42,7 +42,7 @@ export async function upsertInsights(client: PoolClient, host: string, insights:
        run_id = EXCLUDED.run_id, step_id = EXCLUDED.step_id, task_id = EXCLUDED.task_id, pid = EXCLUDED.pid,
        upid = EXCLUDED.upid, tool = EXCLUDED.tool, category = EXCLUDED.category, start_ts = EXCLUDED.start_ts,
        end_ts = EXCLUDED.end_ts, summary = EXCLUDED.summary, record = EXCLUDED.record, updated_at = now()`,
-    [JSON.stringify(rows)],
+    [postgresJson(rows)],
   );
 }
 
@@ -81,7 +81,7 @@ export async function saveExplanation(client: PoolClient, host: string, id: stri
   const { rowCount } = await client.query(
     `UPDATE insights SET explanation = $3::jsonb, updated_at = now()
      WHERE tenant_id = tracer_tenant() AND host = $1 AND id = $2 AND record->'evidence'->>'evidenceHash' = $4`,
-    [host, id, JSON.stringify(rc), rc.evidenceHash],
+    [host, id, postgresJson(rc), rc.evidenceHash],
   );
   return rowCount === 1;
 }
