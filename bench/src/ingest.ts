@@ -444,6 +444,26 @@ const copyOne = await copyAll(`${copyTenant}-1`, 1);
 const copyMany = COPY_STREAMS > 1 ? await copyAll(`${copyTenant}-n`, COPY_STREAMS) : copyOne;
 const copySeconds = Math.min(copyOne.seconds, copyMany.seconds);
 const copyRate = totalEvents / copySeconds;
+/**
+ * Share of the machine other people's processes took during a phase (the host is shared): a
+ * phase's rate divided by what was left of the machine compares phases run under different
+ * background load. An estimate: it assumes the rate scales with the CPU left.
+ */
+const othersShare = (c: Cpu, seconds: number) =>
+  Math.min(
+    0.9,
+    Math.max(
+      0,
+      (c.machine - c.gateway - c.consumer - c.postgres - c.kafka - c.bench) / (seconds * availableParallelism()),
+    ),
+  );
+const leftAdjusted = (rate: number, c: Cpu, seconds: number) => rate / (1 - othersShare(c, seconds));
+const pipelineUs = ((cpu.gateway + cpu.consumer + cpu.postgres + cpu.kafka) * 1e6) / totalEvents;
+const pipelineAdjusted = leftAdjusted(pipelineRate, cpu, pipelineSeconds);
+const copyAdjusted = Math.max(
+  leftAdjusted(totalEvents / copyOne.seconds, copyOne.cpu, copyOne.seconds),
+  leftAdjusted(totalEvents / copyMany.seconds, copyMany.cpu, copyMany.seconds),
+);
 
 // Phase 3: latency at half the measured throughput. Batches are due on a fixed schedule; an
 // event's latency runs from when its batch was due (not when it went out, so a backed-up
@@ -523,7 +543,9 @@ const lines = [
   `  raw COPY of the same rows, 1 connection:  ${fmt(totalEvents / copyOne.seconds)} events/s (${copyOne.seconds.toFixed(1)} s; PostgreSQL ${((copyOne.cpu.postgres * 1e6) / totalEvents).toFixed(1)} us CPU per event)`,
   `  raw COPY of the same rows, ${COPY_STREAMS} connections: ${fmt(totalEvents / copyMany.seconds)} events/s (${copyMany.seconds.toFixed(1)} s; PostgreSQL ${((copyMany.cpu.postgres * 1e6) / totalEvents).toFixed(1)} us CPU per event)`,
   `  ratio end to end / best COPY: ${((pipelineRate / copyRate) * 100).toFixed(0)}% (/ 1-connection COPY: ${((pipelineRate * copyOne.seconds * 100) / totalEvents).toFixed(0)}%)`,
+  `  adjusted for the other processes on this shared host (rate / share of the machine left to this run): end to end ${fmt(pipelineAdjusted)} events/s (others took ${(othersShare(cpu, pipelineSeconds) * 100).toFixed(0)}%), COPY ${fmt(copyAdjusted)} events/s (others took ${(othersShare(copyOne.cpu, copyOne.seconds) * 100).toFixed(0)}% / ${(othersShare(copyMany.cpu, copyMany.seconds) * 100).toFixed(0)}%), ratio ${((pipelineAdjusted / copyAdjusted) * 100).toFixed(0)}%`,
   `  CPU during end to end (s of ${(pipelineSeconds * availableParallelism()).toFixed(1)} available): gateway ${cpu.gateway.toFixed(1)}, raw consumer ${cpu.consumer.toFixed(1)}, PostgreSQL ${cpu.postgres.toFixed(1)}, Kafka ${cpu.kafka.toFixed(1)}, load generator ${cpu.bench.toFixed(1)}, everything else ${(cpu.machine - cpu.gateway - cpu.consumer - cpu.postgres - cpu.kafka - cpu.bench).toFixed(1)}; per event: ${((cpu.gateway * 1e6) / totalEvents).toFixed(1)} us gateway, ${((cpu.consumer * 1e6) / totalEvents).toFixed(1)} us consumer, ${((cpu.postgres * 1e6) / totalEvents).toFixed(1)} us PostgreSQL`,
+  `  pipeline CPU (gateway + consumer + PostgreSQL + Kafka): ${pipelineUs.toFixed(1)} us per event, so at most ${fmt((availableParallelism() * 1e6) / pipelineUs)} events/s if these ${availableParallelism()} CPUs ran nothing else (load generator excluded)`,
   `  latency at ${fmt(halfRate)} events/s (half load), batch due -> rows committed: p50 ${pct(50).toFixed(0)} ms, p99 ${pct(99).toFixed(0)} ms, max ${latencies[latencies.length - 1]!.toFixed(0)} ms`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
