@@ -11,13 +11,24 @@
 const volatile __u32 open_rate_per_sec = 100;	/* sustained opens reported per process */
 const volatile __u32 open_burst = 500;		/* opens reported back to back (startup) */
 
-/* GCRA token bucket: one "theoretical arrival time" per process. */
+/* GCRA token bucket: one "theoretical arrival time" per process, in an array slot by tgid
+ * (an inlined lookup, no map insert for each new process: most short tools open a few files).
+ * A slot holding another process (an older holder of the pid, or a collision of two live
+ * processes mod OPEN_SLOTS) starts afresh: a collision can only let more opens through. */
+#define OPEN_SLOTS 16384
+
+struct open_bucket {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 start_ns;	/* the process's start time */
+	__u64 tat;
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);	/* per-CPU LRU lists: no global lock on insert */
-	__uint(max_entries, 65536);
-	__type(key, __u32);	/* tgid */
-	__type(value, __u64);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, OPEN_SLOTS);
+	__type(key, __u32);	/* tgid & (OPEN_SLOTS - 1) */
+	__type(value, struct open_bucket);
 } open_tat SEC(".maps");
 
 struct {
@@ -31,18 +42,23 @@ struct {
 static __always_inline bool allow(__u32 tgid, __u64 now)
 {
 	__u64 interval = 1000000000ull / (open_rate_per_sec ? open_rate_per_sec : 1);
-	__u64 tolerance = interval * open_burst, tat, *slot;
+	__u64 tolerance = interval * open_burst, tat, start;
+	__u32 idx = tgid & (OPEN_SLOTS - 1);
+	struct open_bucket *b = bpf_map_lookup_elem(&open_tat, &idx);
 
-	slot = bpf_map_lookup_elem(&open_tat, &tgid);
-	if (!slot) {
-		tat = now + interval;
-		bpf_map_update_elem(&open_tat, &tgid, &tat, BPF_ANY);
+	if (!b)
+		return true;
+	start = process_start_ns(bpf_get_current_task_btf());
+	if (b->tgid != tgid || b->start_ns != start) {
+		b->tgid = tgid;
+		b->start_ns = start;
+		b->tat = now + interval;
 		return true;
 	}
-	tat = *slot > now ? *slot : now;
+	tat = b->tat > now ? b->tat : now;
 	if (tat - now > tolerance)
 		return false;
-	*slot = tat + interval;
+	b->tat = tat + interval;
 	return true;
 }
 

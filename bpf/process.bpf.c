@@ -385,9 +385,28 @@ int BPF_PROG(handle_exit_live, struct task_struct *p)
 	return 0;
 }
 
+#define DIRECT_READ(t, field) ((t)->field)
+
+/* One thread's own figures added to the exit record, read with READ(t, field). */
+#define ADD_THREAD(e, t, READ)                                                  \
+	do {                                                                    \
+		(e)->sum_exec_ns += READ(t, se.sum_exec_runtime);               \
+		(e)->utime_ns += READ(t, utime);                                \
+		(e)->stime_ns += READ(t, stime);                                \
+		(e)->rchar += READ(t, ioac.rchar);                              \
+		(e)->wchar += READ(t, ioac.wchar);                              \
+		(e)->syscr += READ(t, ioac.syscr);                              \
+		(e)->syscw += READ(t, ioac.syscw);                              \
+		(e)->read_bytes += READ(t, ioac.read_bytes);                    \
+		(e)->write_bytes += READ(t, ioac.write_bytes);                  \
+		(e)->cancelled_write_bytes += READ(t, ioac.cancelled_write_bytes); \
+		(e)->nvcsw += READ(t, nvcsw);                                   \
+		(e)->nivcsw += READ(t, nivcsw);                                 \
+	} while (0)
+
 /* Every figure of the group: signal->X (threads already reaped) plus X of each thread still
  * listed (the zombie leader, the dying thread), as thread_group_cputime and getrusage do. */
-static __always_inline void sum_group(struct tr_exit *e, struct signal_struct *sig)
+static __always_inline void sum_group(struct tr_exit *e, struct signal_struct *sig, struct task_struct *self)
 {
 	struct list_head *head, *pos;
 	struct task_struct *t;
@@ -416,18 +435,11 @@ static __always_inline void sum_group(struct tr_exit *e, struct signal_struct *s
 		if (pos == head || !pos)
 			break;
 		t = container_of(pos, struct task_struct, thread_node);
-		e->sum_exec_ns += BPF_CORE_READ(t, se.sum_exec_runtime);
-		e->utime_ns += BPF_CORE_READ(t, utime);
-		e->stime_ns += BPF_CORE_READ(t, stime);
-		e->rchar += BPF_CORE_READ(t, ioac.rchar);
-		e->wchar += BPF_CORE_READ(t, ioac.wchar);
-		e->syscr += BPF_CORE_READ(t, ioac.syscr);
-		e->syscw += BPF_CORE_READ(t, ioac.syscw);
-		e->read_bytes += BPF_CORE_READ(t, ioac.read_bytes);
-		e->write_bytes += BPF_CORE_READ(t, ioac.write_bytes);
-		e->cancelled_write_bytes += BPF_CORE_READ(t, ioac.cancelled_write_bytes);
-		e->nvcsw += BPF_CORE_READ(t, nvcsw);
-		e->nivcsw += BPF_CORE_READ(t, nivcsw);
+		/* The dying thread itself (a single-threaded tool's only one): direct loads. */
+		if (t == self)
+			ADD_THREAD(e, self, DIRECT_READ);
+		else
+			ADD_THREAD(e, t, BPF_CORE_READ);
 		pos = BPF_CORE_READ(pos, next);
 	}
 	e->threads = i;
@@ -442,7 +454,7 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 	__u32 tgid, i, seq;
 	struct dying_thread d;
 	struct signal_struct *sig;
-	struct tr_counters *c;
+	struct tr_counters *c = NULL;
 	struct tr_exit *e;
 	__u64 exit_ns, exec_maxrss, *hw;
 
@@ -479,7 +491,7 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 	 * two counts it twice or not at all. Read again while the seqcount moved. */
 	for (i = 0; i < 4; i++) {
 		seq = sig->stats_lock.seqcount.seqcount.sequence;
-		sum_group(e, sig);
+		sum_group(e, sig, prev);
 		/* Odd: a writer was inside (its update is a few stores, so a retry sees it done). */
 		if (!(seq & 1) && sig->stats_lock.seqcount.seqcount.sequence == seq)
 			break;
@@ -501,7 +513,9 @@ int BPF_PROG(handle_switch, bool preempt, struct task_struct *prev, struct task_
 	BPF_CORE_READ_STR_INTO(&e->comm, prev, comm);
 	bpf_ringbuf_submit(e, rb_flags());
 forget:
-	bpf_map_delete_elem(&counters, &tgid);
+	/* A short tool often has no counters entry: no delete (a bucket lock) for it. */
+	if (c || !e)
+		bpf_map_delete_elem(&counters, &tgid);
 	if (!exit_sees_mm)
 		bpf_map_delete_elem(&exec_hiwater, &tgid);
 	if (root_tgid)

@@ -2,7 +2,8 @@
 // storm (BENCH_PROCESSES x /bin/true from sh) under the agent with kernel.bpf_stats_enabled=1,
 // and each of the agent's programs' runs and run time (bpftool prog show) over the storm,
 // per run and per /bin/true. Stats are switched off again at the end (they time every
-// program run, so left on they inflate the traced arm of `overhead`).
+// program run, so left on they inflate the traced arm of `overhead`). BENCH_ADDON profiles
+// another build of the addon (its bpf/ programs are embedded in it).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -54,7 +55,7 @@ function ourPrograms(): Map<number, ProgStat> {
 process.env.PATH = `${process.env.PATH}:/usr/sbin`;
 writeFileSync(STATS, '1');
 try {
-  const source = await createBpfSource({ descendantsOf: process.pid, bootId });
+  const source = await createBpfSource({ descendantsOf: process.pid, bootId, addonPath: process.env.BENCH_ADDON });
   await source.start(() => {});
   const before = ourPrograms();
   execFileSync('/bin/sh', ['-c', `i=0; while [ $i -lt ${PROCESSES} ]; do /bin/true; i=$((i+1)); done`]);
