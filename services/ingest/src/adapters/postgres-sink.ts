@@ -2,7 +2,7 @@
 // tracer_app) that reads the agents' watermarks, lets the core drop replays, writes every
 // table with one multi-row statement each, moves the watermarks, and runs `beforeCommit`
 // (publishing normalized events) before COMMIT. Offsets are committed by the caller after.
-import { APP_ROLE, type Pool, type PoolClient, quoteIdent, withTenant } from '@tracer/db';
+import { APP_ROLE, type Pool, type PoolClient, postgresJson, quoteIdent, withTenant } from '@tracer/db';
 import { from as copyFrom } from 'pg-copy-streams';
 import { type AcceptedEvent, type AgentUpdate, agentKey, dedupeEvents } from '../core/raw-events.ts';
 import { bootKey, estimateBoots, type Rows, toRows } from '../core/rows.ts';
@@ -224,18 +224,6 @@ const APPEND = {
       r.trigger_pid, r.oom_constraint, r.cgroup_id, r.memory_limit_bytes, r.memory_usage_bytes, r.victim_rss_bytes`,
   }),
 };
-
-/**
- * JSON for PostgreSQL's json parser, which refuses what JavaScript strings may hold: NUL
- * (`\u0000`: text cannot store it) and unpaired surrogates (JSON.stringify escapes exactly
- * those). Both become U+FFFD. An escape counts only after an even run of backslashes, so a
- * literal backslash followed by `u0000` in captured output is left as it was.
- */
-export function postgresJson(value: unknown): string {
-  const json = JSON.stringify(value);
-  if (!json.includes('\\u')) return json;
-  return json.replace(/(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/gi, '$1\\ufffd');
-}
 
 export class PostgresSink {
   readonly #pool: Pool;
