@@ -56,6 +56,8 @@ export const TEAM_HEADER = 'tracer.team';
 const MAX_SEND_BYTES = 4 * 1024 * 1024;
 /** File-fact rounds per step: a fact may raise a new want (a glob resolved, a header read). */
 const FACT_ROUNDS = 4;
+/** A host state unused this long leaves the cache (its snapshot is in the database). */
+const CACHE_IDLE_MS = 10 * 60_000;
 
 export interface AttributionConsumerOptions {
   bus: Bus;
@@ -156,8 +158,17 @@ export function createBatchHandler(options: HandlerOptions): BatchHandler {
   const outputTopic = options.outputTopic ?? topics.tasks;
   const graceNs = options.graceNs ?? DEFAULT_GRACE_NS;
   const readFact = options.readFact ?? readFileFact;
-  /** Host states as this instance last saved them, by tenant/host. */
+  /** Host states as this instance last saved them, by tenant/host, and when each was last used. */
   const cache = new Map<string, HostState>();
+  const lastUsed = new Map<string, number>();
+  /** Hosts that went quiet or moved to another instance stop holding memory here. */
+  const evictIdle = (now: number) => {
+    for (const [key, at] of lastUsed) {
+      if (now - at < CACHE_IDLE_MS) continue;
+      cache.delete(key);
+      lastUsed.delete(key);
+    }
+  };
 
   /** Applies one host's fresh events to its state: every change, in order, and how many were fresh. */
   const applyEvents = (state: HostState, group: HostGroup) => {
@@ -213,6 +224,8 @@ export function createBatchHandler(options: HandlerOptions): BatchHandler {
   /** The host's state as stored now: the cached copy when no one else saved since. */
   const hostState = async (client: PoolClient, group: HostGroup): Promise<HostState> => {
     const key = hostKey(group.tenant, group.host);
+    evictIdle(Date.now());
+    lastUsed.set(key, Date.now());
     const version = await consumerStateVersion(client, SERVICE, group.host);
     const cached = cache.get(key);
     if (cached && cached.version === version) return cached;
