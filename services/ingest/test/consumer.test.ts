@@ -169,6 +169,37 @@ describe('raw consumer', () => {
     }
   });
 
+  test('a sample at an instant no timestamp can hold: its record is dead-lettered, the partition moves on', async () => {
+    const tenant = uniqueTenant('far');
+    const [bad, good] = [1, 2].map((n) =>
+      syntheticEvents({ tenant, host: 'far-host', agentId: `a${n}`, processes: 1 }),
+    ) as unknown as Record<string, unknown>[][];
+    bad![1]!.ts = 1e30;
+    const producer = await env.bus.producer();
+    await producer.send(env.rawTopic, [
+      { key: `${tenant}/far-host`, value: encodeBatch(bad!) },
+      { key: `${tenant}/far-host`, value: encodeBatch(good!) },
+    ]);
+    const reasons: string[] = [];
+    const reader = await env.bus.consume({
+      groupId: uniqueName('far-reader'),
+      topics: [`${env.rawTopic}.dlq`],
+      handler: async (messages) => {
+        for (const m of messages) {
+          const info = readDeadLetter(m);
+          if (info && m.key?.toString() === `${tenant}/far-host`) reasons.push(info.reason);
+        }
+      },
+    });
+    try {
+      await eventually('dead letter', () => reasons.length === 1 || undefined);
+    } finally {
+      await reader.stop();
+    }
+    assert.match(reasons[0]!, /database refused/);
+    await eventually('the next record', async () => (await written(tenant)) === good!.length || undefined);
+  });
+
   test('a record delivered again, to another group or after a crash, is written once', async () => {
     const tenant = uniqueTenant('replay');
     const events = syntheticEvents({ tenant, host: 'replay-host', agentId: 'a1', processes: 50, samples: 3 });

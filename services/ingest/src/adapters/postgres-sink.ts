@@ -419,9 +419,17 @@ function copyField(v: unknown): string {
 /** Second-resolution timestamp text by second: rows of a batch share a few thousand seconds. */
 const secondTexts = new Map<number, string>();
 
-/** Microseconds since the epoch as timestamptz text (UTC). */
+/** JavaScript dates end at 8.64e15 ms on either side of the epoch. */
+const MAX_DATE_SECONDS = 8.64e12;
+
+/**
+ * Microseconds since the epoch as timestamptz text (UTC). An instant no date can hold becomes
+ * text PostgreSQL refuses (a data error: its record is dead-lettered, as the SQL path's
+ * "timestamp out of range" would), never an exception that would stall the partition.
+ */
 export function timestampText(us: number): string {
   const second = Math.floor(us / 1e6);
+  if (!(Math.abs(second) <= MAX_DATE_SECONDS)) return `invalid timestamp ${us}`;
   let text = secondTexts.get(second);
   if (text === undefined) {
     if (secondTexts.size >= 100_000) secondTexts.clear();
