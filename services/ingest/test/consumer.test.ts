@@ -36,6 +36,27 @@ describe('raw consumer', () => {
     await env?.close();
   });
 
+  /** The dead letters of records keyed `key`, once `n` of them arrived. */
+  const deadLetters = async (key: string, n: number) => {
+    const letters: { reason: string; value: string }[] = [];
+    const reader = await env.bus.consume({
+      groupId: uniqueName('dlq-reader'),
+      topics: [`${env.rawTopic}.dlq`],
+      handler: async (messages) => {
+        for (const m of messages) {
+          const info = readDeadLetter(m);
+          if (info && m.key?.toString() === key) letters.push({ reason: info.reason, value: m.value!.toString() });
+        }
+      },
+    });
+    try {
+      await eventually('dead letters', () => letters.length === n || undefined);
+    } finally {
+      await reader.stop();
+    }
+    return letters;
+  };
+
   const count = async (sql: string, params: unknown[] = []) => Number((await env.db.pool.query(sql, params)).rows[0].n);
   const written = (tenant: string) =>
     count('SELECT coalesce(sum(events_written), 0) AS n FROM ingest_agents WHERE tenant_id = $1', [tenant]);
@@ -180,23 +201,8 @@ describe('raw consumer', () => {
       { key: `${tenant}/far-host`, value: encodeBatch(bad!) },
       { key: `${tenant}/far-host`, value: encodeBatch(good!) },
     ]);
-    const reasons: string[] = [];
-    const reader = await env.bus.consume({
-      groupId: uniqueName('far-reader'),
-      topics: [`${env.rawTopic}.dlq`],
-      handler: async (messages) => {
-        for (const m of messages) {
-          const info = readDeadLetter(m);
-          if (info && m.key?.toString() === `${tenant}/far-host`) reasons.push(info.reason);
-        }
-      },
-    });
-    try {
-      await eventually('dead letter', () => reasons.length === 1 || undefined);
-    } finally {
-      await reader.stop();
-    }
-    assert.match(reasons[0]!, /database refused/);
+    const letters = await deadLetters(`${tenant}/far-host`, 1);
+    assert.match(letters[0]!.reason, /database refused/);
     await eventually('the next record', async () => (await written(tenant)) === good!.length || undefined);
   });
 
@@ -257,23 +263,7 @@ describe('raw consumer', () => {
       { key: `${tenant}/dlq-host`, value: encodeBatch(events) },
       { key: `${tenant}/dlq-host`, value: Buffer.from('not a batch') },
     ]);
-    const letters: { reason: string; value: string }[] = [];
-    const reader = await env.bus.consume({
-      groupId: uniqueName('dlq-reader'),
-      topics: [`${env.rawTopic}.dlq`],
-      handler: async (messages) => {
-        for (const m of messages) {
-          const info = readDeadLetter(m);
-          if (info && m.key?.toString() === `${tenant}/dlq-host`)
-            letters.push({ reason: info.reason, value: m.value!.toString() });
-        }
-      },
-    });
-    try {
-      await eventually('dead letters', () => letters.length === 2 || undefined);
-    } finally {
-      await reader.stop();
-    }
+    const letters = await deadLetters(`${tenant}/dlq-host`, 2);
     assert.match(letters[0]!.reason, /^event 1: process\.sample: \/rssBytes/);
     assert.equal(JSON.parse(letters[0]!.value).seq, 1);
     assert.match(letters[1]!.reason, /unknown batch format/);
