@@ -145,10 +145,15 @@ static __always_inline long sleeping_in(struct task_struct *t)
  * (asleep, then waiting for a CPU once woken) goes to the call's class. */
 static __always_inline void back_on_cpu(struct task_struct *next)
 {
-	struct sc_task *s = bpf_task_storage_get(&sc_tasks, next, 0, 0);
 	struct tr_counters *c;
+	struct sc_task *s;
 	__u32 cls;
 
+	/* The idle task and kernel threads never get storage (see sc_switch): a load spares
+	 * the helper call on the many switches to them. */
+	if (next->flags & PF_KTHREAD)
+		return;
+	s = bpf_task_storage_get(&sc_tasks, next, 0, 0);
 	if (!s || !s->blocked_since)
 		return;
 	cls = s->blocked_class & TR_SC_CLASS_MASK;
