@@ -38,3 +38,19 @@ export function decodeBatch(bytes: Uint8Array): Array<{ value: unknown } | { err
     }
   });
 }
+
+export type BatchItem = ReturnType<typeof decodeBatch>[number];
+
+/**
+ * A Kafka record holding an agent batch: its items, or why the whole record is unusable (empty,
+ * not a batch), the reason its dead letter carries. Other errors are thrown.
+ */
+export function decodeRecord(value: Buffer | null | undefined): { items: BatchItem[] } | { reason: string } {
+  if (!value?.length) return { reason: 'empty record' };
+  try {
+    return { items: decodeBatch(value) };
+  } catch (err) {
+    if (!(err instanceof BatchDecodeError)) throw err;
+    return { reason: err.message };
+  }
+}

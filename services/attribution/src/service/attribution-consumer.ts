@@ -26,8 +26,7 @@ import {
 } from '@tracer/db';
 import {
   type AttributionChange,
-  BatchDecodeError,
-  decodeBatch,
+  decodeRecord,
   hostKey,
   type TelemetryEvent,
   topics,
@@ -94,21 +93,14 @@ export function groupByHost(messages: readonly ConsumedMessage[]): { groups: Hos
   const groups = new Map<string, HostGroup>();
   const rejects: Reject[] = [];
   for (const message of messages) {
-    if (message.value === null || message.value.length === 0) {
-      rejects.push({ message, reason: 'empty record' });
-      continue;
-    }
-    let items: ReturnType<typeof decodeBatch>;
-    try {
-      items = decodeBatch(message.value);
-    } catch (err) {
-      if (!(err instanceof BatchDecodeError)) throw err;
-      rejects.push({ message, reason: err.message });
+    const record = decodeRecord(message.value);
+    if ('reason' in record) {
+      rejects.push({ message, reason: record.reason });
       continue;
     }
     const team = message.headers[TEAM_HEADER]?.toString();
     const chunks = new Map<HostGroup, TelemetryEvent[]>();
-    items.forEach((item, i) => {
+    record.items.forEach((item, i) => {
       if ('error' in item) {
         rejects.push({ message, reason: `event ${i}: ${item.error}`, value: Buffer.from(item.line) });
         return;

@@ -3,10 +3,9 @@
 import { hostname } from 'node:os';
 import { topics } from '@tracer/events';
 import { stackAddresses } from '@tracer/local';
+import { envReader } from '@tracer/service';
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError } from '@tracer/service';
 
 export const DEFAULT_ATTRIBUTION_PORT = 18102;
 
@@ -40,51 +39,26 @@ export interface AttributionConfig {
 }
 
 export function loadAttributionConfig(env: NodeJS.ProcessEnv = process.env): AttributionConfig {
-  const problems: string[] = [];
-  const get = (name: string) => {
-    const v = env[name]?.trim();
-    return v ? v : undefined;
-  };
-  const bad = (name: string, value: string, expected: string) =>
-    problems.push(`${name}=${JSON.stringify(value)}: expected ${expected}`);
-  const integer = (name: string, fallback: number, min: number, max: number) => {
-    const v = get(name);
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (Number.isInteger(n) && n >= min && n <= max) return n;
-    bad(name, v, `an integer from ${min} to ${max}`);
-    return fallback;
-  };
+  const r = envReader(env);
   const stack = stackAddresses();
-
-  const brokersText = get('TRACER_KAFKA_BROKERS');
-  const kafkaBrokers = brokersText?.split(',').map((b) => b.trim()) ?? stack.kafkaBrokers;
-  if (brokersText !== undefined && !kafkaBrokers.every((b) => /^[^\s:/]+:\d{1,5}$/.test(b))) {
-    bad('TRACER_KAFKA_BROKERS', brokersText, 'host:port[,host:port...]');
-  }
-  const databaseUrl = get('TRACER_DATABASE_URL') ?? stack.databaseUrl;
-  if (!URL.canParse(databaseUrl) || !['postgres:', 'postgresql:'].includes(new URL(databaseUrl).protocol)) {
-    bad('TRACER_DATABASE_URL', databaseUrl, 'a postgres:// URL');
-  }
-  const role = get('TRACER_DATABASE_ROLE') ?? 'tracer_app';
-  const localHost = get('TRACER_ATTRIBUTION_LOCAL_HOST') ?? hostname();
+  const localHost = r.str('TRACER_ATTRIBUTION_LOCAL_HOST', hostname());
   const config: AttributionConfig = {
-    kafkaBrokers,
-    databaseUrl,
-    databaseRole: role === 'none' ? null : role,
-    databasePoolMax: integer('TRACER_ATTRIBUTION_DB_POOL_MAX', 4, 1, 200),
-    httpHost: get('TRACER_ATTRIBUTION_HTTP_HOST') ?? '127.0.0.1',
-    port: integer('TRACER_ATTRIBUTION_PORT', DEFAULT_ATTRIBUTION_PORT, 0, 65535),
-    groupId: get('TRACER_ATTRIBUTION_GROUP') ?? 'tracer-attribution',
-    inputTopic: get('TRACER_ATTRIBUTION_INPUT_TOPIC') ?? topics.normalized,
-    outputTopic: get('TRACER_ATTRIBUTION_OUTPUT_TOPIC') ?? topics.tasks,
-    topicPartitions: integer('TRACER_ATTRIBUTION_TOPIC_PARTITIONS', 8, 1, 1024),
-    concurrency: integer('TRACER_ATTRIBUTION_CONCURRENCY', 2, 1, 64),
-    sessionTimeoutMs: integer('TRACER_ATTRIBUTION_SESSION_TIMEOUT_MS', 30_000, 6000, 3_600_000),
+    kafkaBrokers: r.brokers('TRACER_KAFKA_BROKERS', stack.kafkaBrokers),
+    databaseUrl: r.url('TRACER_DATABASE_URL', stack.databaseUrl, ['postgres:', 'postgresql:']),
+    databaseRole: r.role('TRACER_DATABASE_ROLE', 'tracer_app'),
+    databasePoolMax: r.int('TRACER_ATTRIBUTION_DB_POOL_MAX', 4, 1, 200),
+    httpHost: r.str('TRACER_ATTRIBUTION_HTTP_HOST', '127.0.0.1'),
+    port: r.int('TRACER_ATTRIBUTION_PORT', DEFAULT_ATTRIBUTION_PORT, 0, 65535),
+    groupId: r.str('TRACER_ATTRIBUTION_GROUP', 'tracer-attribution'),
+    inputTopic: r.str('TRACER_ATTRIBUTION_INPUT_TOPIC', topics.normalized),
+    outputTopic: r.str('TRACER_ATTRIBUTION_OUTPUT_TOPIC', topics.tasks),
+    topicPartitions: r.int('TRACER_ATTRIBUTION_TOPIC_PARTITIONS', 8, 1, 1024),
+    concurrency: r.int('TRACER_ATTRIBUTION_CONCURRENCY', 2, 1, 64),
+    sessionTimeoutMs: r.int('TRACER_ATTRIBUTION_SESSION_TIMEOUT_MS', 30_000, 6000, 3_600_000),
     localHost: localHost === 'none' ? null : localHost,
-    graceMs: integer('TRACER_ATTRIBUTION_GRACE_MS', 60_000, 0, 86_400_000),
-    toolRulesFile: get('TRACER_ATTRIBUTION_TOOL_RULES'),
+    graceMs: r.int('TRACER_ATTRIBUTION_GRACE_MS', 60_000, 0, 86_400_000),
+    toolRulesFile: r.optionalStr('TRACER_ATTRIBUTION_TOOL_RULES'),
   };
-  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  r.done();
   return config;
 }

@@ -2,10 +2,10 @@
 // endpoint beside it (/healthz, /readyz = joined the consumer group and the database answers,
 // /metrics). Stop order: stop consuming (the in-flight batch commits), close Kafka, then the
 // HTTP endpoint, then the pool last.
-import { createServer } from 'node:http';
 import { type Bus, createKafkaBus, deadLetterTopicOf } from '@tracer/bus';
 import { createPool, type Pool } from '@tracer/db';
 import { createLogger, type Logger } from '@tracer/log';
+import { consumerReadiness, startHealthServer } from '@tracer/service';
 import { loadToolRules } from '../tool-rules-file.ts';
 import { type AttributionConsumer, startAttributionConsumer } from './attribution-consumer.ts';
 import type { AttributionConfig } from './config.ts';
@@ -64,46 +64,13 @@ export async function startAttribution(
       heartbeatIntervalMs: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)),
     },
   });
-  let joined = false;
-  consumer.runner.ready.then(() => {
-    joined = true;
+  const http = await startHealthServer({
+    host: config.httpHost,
+    port: config.port,
+    readiness: consumerReadiness(consumer.runner.ready, pool),
+    registry: metrics.registry,
   });
-
-  const routes: Record<string, () => Promise<{ status: number; type?: string; body: string }>> = {
-    '/healthz': async () => ({ status: 200, body: '{"ok":true}' }),
-    '/readyz': async () => {
-      const postgres = await pool.query('SELECT 1').then(
-        () => 'ok',
-        (err: Error) => err.message,
-      );
-      const ready = joined && postgres === 'ok';
-      const checks = { kafka: joined ? 'ok' : 'joining group', postgres };
-      return { status: ready ? 200 : 503, body: JSON.stringify({ ready, checks }) };
-    },
-    '/metrics': async () => ({
-      status: 200,
-      type: metrics.registry.contentType,
-      body: await metrics.registry.metrics(),
-    }),
-  };
-  const server = createServer((req, res) => {
-    const route = routes[req.url ?? ''];
-    const answer = route
-      ? route()
-      : Promise.resolve({ status: 404, type: 'application/problem+json', body: '{"title":"Not found","status":404}' });
-    answer
-      .catch((err: Error) => ({ status: 500, type: 'text/plain', body: err.message }))
-      .then(({ status, type, body }) => {
-        res.writeHead(status, { 'content-type': type ?? 'application/json' });
-        res.end(body);
-      });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.httpHost, resolve);
-  });
-  const port = (server.address() as { port: number }).port;
-  const url = `http://${config.httpHost}:${port}`;
+  const url = http.url;
   log.info({ url, groupId: config.groupId }, 'attribution service running');
 
   let closing: Promise<void> | undefined;
@@ -116,7 +83,7 @@ export async function startAttribution(
       closing ??= (async () => {
         await consumer.stop();
         await bus.close();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await http.close();
         await pool.end();
         log.info({ stats: consumer.runner.stats() }, 'attribution service stopped');
       })();

@@ -4,7 +4,7 @@
 
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { ConsumedMessage, Reject } from '@tracer/bus';
-import { AttributionChange, BatchDecodeError, decodeBatch, type TelemetryEvent, validateEvent } from '@tracer/events';
+import { AttributionChange, decodeRecord, type TelemetryEvent, validateEvent } from '@tracer/events';
 import type { PositionedChange } from '../core/host-stream.ts';
 
 export interface HostGroup {
@@ -35,19 +35,12 @@ export function decodeTelemetry(messages: readonly ConsumedMessage[]): Decoded {
   const groups = new Map<string, HostGroup>();
   const rejects: Reject[] = [];
   for (const m of messages) {
-    if (!m.value?.length) {
-      rejects.push({ message: m, reason: 'empty record' });
+    const record = decodeRecord(m.value);
+    if ('reason' in record) {
+      rejects.push({ message: m, reason: record.reason });
       continue;
     }
-    let items: ReturnType<typeof decodeBatch>;
-    try {
-      items = decodeBatch(m.value);
-    } catch (err) {
-      if (!(err instanceof BatchDecodeError)) throw err;
-      rejects.push({ message: m, reason: err.message });
-      continue;
-    }
-    items.forEach((item, i) => {
+    record.items.forEach((item, i) => {
       const checked = 'error' in item ? { ok: false as const, reason: item.error } : validateEvent(item.value);
       if (checked.ok) groupOf(groups, checked.event.tenant, checked.event.host).events.push(checked.event);
       else {

@@ -2,10 +2,10 @@
 // worker, and a small HTTP endpoint beside it (/healthz, /readyz = joined the consumer group
 // and the database answers, /metrics). Stop order: stop consuming (the in-flight batch
 // commits), close Kafka, then the HTTP endpoint, then the pool last.
-import { createServer } from 'node:http';
 import { type Bus, createKafkaBus, deadLetterTopicOf } from '@tracer/bus';
 import { createPool, type Pool } from '@tracer/db';
 import { createLogger, type Logger } from '@tracer/log';
+import { consumerReadiness, startHealthServer } from '@tracer/service';
 import { createLlmExplainer } from '../adapters/llm.ts';
 import type { ServiceConfig } from './config.ts';
 import { createExplanationQueue, type ExplanationQueue } from './explanations.ts';
@@ -82,45 +82,13 @@ export async function startInsights(
     tuning: { partitionsConsumedConcurrently: config.concurrency },
     ...(explanations ? { explanations } : {}),
   });
-  let joined = false;
-  consumer.runner.ready.then(() => {
-    joined = true;
+  const http = await startHealthServer({
+    host: config.host,
+    port: config.port,
+    readiness: consumerReadiness(consumer.runner.ready, pool),
+    registry: metrics.registry,
   });
-
-  type Answer = { status: number; type?: string; body: string };
-  const routes: Record<string, () => Promise<Answer>> = {
-    '/healthz': async () => ({ status: 200, body: '{"ok":true}' }),
-    '/readyz': async () => {
-      const postgres = await pool.query('SELECT 1').then(
-        () => 'ok',
-        (err: Error) => err.message,
-      );
-      const ready = joined && postgres === 'ok';
-      return {
-        status: ready ? 200 : 503,
-        body: JSON.stringify({ ready, checks: { kafka: joined ? 'ok' : 'joining group', postgres } }),
-      };
-    },
-    '/metrics': async () => ({
-      status: 200,
-      type: metrics.registry.contentType,
-      body: await metrics.registry.metrics(),
-    }),
-  };
-  const server = createServer((req, res) => {
-    const route = routes[req.url ?? ''];
-    (route ? route() : Promise.resolve<Answer>({ status: 404, body: '{"title":"Not found","status":404}' }))
-      .catch((err: Error): Answer => ({ status: 500, type: 'text/plain', body: err.message }))
-      .then(({ status, type, body }) => {
-        res.writeHead(status, { 'content-type': type ?? 'application/json' });
-        res.end(body);
-      });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, resolve);
-  });
-  const url = `http://${config.host}:${(server.address() as { port: number }).port}`;
+  const url = http.url;
   log.info({ url, groupId: config.groupId, llm: config.llm ? config.llm.model : null }, 'insights service running');
 
   let closing: Promise<void> | undefined;
@@ -134,7 +102,7 @@ export async function startInsights(
       closing ??= (async () => {
         await consumer.stop();
         await bus.close();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await http.close();
         await pool.end();
         log.info({ stats: consumer.runner.stats() }, 'insights service stopped');
       })();
