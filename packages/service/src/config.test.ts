@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, envReader } from './config.ts';
+import { busAndDatabase, ConfigError, envReader } from './config.ts';
 
 test('defaults when unset or blank; values trimmed', () => {
   const r = envReader({ A: '  x ', B: '   ', N: ' 7 ', ROLE: 'none' });
@@ -42,4 +42,13 @@ test('every bad variable is named in one error', () => {
       return true;
     },
   );
+});
+
+test('the shared bus and database variables: defaults, role none, bad ones named', () => {
+  const defaults = { kafkaBrokers: ['127.0.0.1:19092'], databaseUrl: 'postgres://localhost/tracer' };
+  assert.deepEqual(busAndDatabase(envReader({}), defaults), { ...defaults, databaseRole: 'tracer_app' });
+  assert.equal(busAndDatabase(envReader({ TRACER_DATABASE_ROLE: 'none' }), defaults).databaseRole, null);
+  const r = envReader({ TRACER_KAFKA_BROKERS: 'kafka', TRACER_DATABASE_URL: 'http://x' });
+  busAndDatabase(r, defaults);
+  assert.throws(() => r.done(), /TRACER_KAFKA_BROKERS="kafka".*\n.*TRACER_DATABASE_URL="http:\/\/x"/);
 });

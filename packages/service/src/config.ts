@@ -77,3 +77,13 @@ export function envReader(env: Env): EnvReader {
     },
   };
 }
+
+/** The variables every service shares: Kafka brokers, the database URL and withTenant's role. */
+export function busAndDatabase(r: EnvReader, defaults: { kafkaBrokers: string[]; databaseUrl: string }) {
+  return {
+    kafkaBrokers: r.brokers('TRACER_KAFKA_BROKERS', defaults.kafkaBrokers),
+    databaseUrl: r.url('TRACER_DATABASE_URL', defaults.databaseUrl, ['postgres:', 'postgresql:']),
+    /** null when the database user is itself a member of tracer_app (TRACER_DATABASE_ROLE=none). */
+    databaseRole: r.role('TRACER_DATABASE_ROLE', 'tracer_app'),
+  };
+}

@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { topics } from '@tracer/events';
 import { stackAddresses } from '@tracer/local';
-import { envReader } from '@tracer/service';
+import { busAndDatabase, envReader } from '@tracer/service';
 
 export { ConfigError } from '@tracer/service';
 
@@ -40,12 +40,9 @@ export interface AttributionConfig {
 
 export function loadAttributionConfig(env: NodeJS.ProcessEnv = process.env): AttributionConfig {
   const r = envReader(env);
-  const stack = stackAddresses();
   const localHost = r.str('TRACER_ATTRIBUTION_LOCAL_HOST', hostname());
   const config: AttributionConfig = {
-    kafkaBrokers: r.brokers('TRACER_KAFKA_BROKERS', stack.kafkaBrokers),
-    databaseUrl: r.url('TRACER_DATABASE_URL', stack.databaseUrl, ['postgres:', 'postgresql:']),
-    databaseRole: r.role('TRACER_DATABASE_ROLE', 'tracer_app'),
+    ...busAndDatabase(r, stackAddresses()),
     databasePoolMax: r.int('TRACER_ATTRIBUTION_DB_POOL_MAX', 4, 1, 200),
     httpHost: r.str('TRACER_ATTRIBUTION_HTTP_HOST', '127.0.0.1'),
     port: r.int('TRACER_ATTRIBUTION_PORT', DEFAULT_ATTRIBUTION_PORT, 0, 65535),

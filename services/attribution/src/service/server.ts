@@ -2,10 +2,10 @@
 // endpoint beside it (/healthz, /readyz = joined the consumer group and the database answers,
 // /metrics). Stop order: stop consuming (the in-flight batch commits), close Kafka, then the
 // HTTP endpoint, then the pool last.
-import { type Bus, createKafkaBus, deadLetterTopicOf } from '@tracer/bus';
-import { createPool, type Pool } from '@tracer/db';
+import { type Bus, deadLetterTopicOf } from '@tracer/bus';
+import type { Pool } from '@tracer/db';
 import { createLogger, type Logger } from '@tracer/log';
-import { consumerReadiness, startHealthServer } from '@tracer/service';
+import { connectStores, serveConsumer } from '@tracer/service';
 import { loadToolRules } from '../tool-rules-file.ts';
 import { type AttributionConsumer, startAttributionConsumer } from './attribution-consumer.ts';
 import type { AttributionConfig } from './config.ts';
@@ -38,12 +38,7 @@ export async function startAttribution(
   log: Logger = createLogger('attribution'),
 ): Promise<RunningAttribution> {
   const rules = loadToolRules(config.toolRulesFile);
-  const pool = createPool({
-    databaseUrl: config.databaseUrl,
-    max: config.databasePoolMax,
-    applicationName: 'tracer-attribution',
-  });
-  const bus = createKafkaBus({ brokers: config.kafkaBrokers, clientId: 'tracer-attribution', logger: log });
+  const { pool, bus } = connectStores('tracer-attribution', config, log);
   const metrics = attributionMetrics();
   await ensureAttributionTopics(bus, config);
   const consumer = await startAttributionConsumer({
@@ -64,30 +59,16 @@ export async function startAttribution(
       heartbeatIntervalMs: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)),
     },
   });
-  const http = await startHealthServer({
+  const service = await serveConsumer({
+    name: 'attribution service',
+    log,
     host: config.httpHost,
     port: config.port,
-    readiness: consumerReadiness(consumer.runner.ready, pool),
     registry: metrics.registry,
-  });
-  const url = http.url;
-  log.info({ url, groupId: config.groupId }, 'attribution service running');
-
-  let closing: Promise<void> | undefined;
-  return {
+    groupId: config.groupId,
     consumer,
     bus,
     pool,
-    url,
-    close() {
-      closing ??= (async () => {
-        await consumer.stop();
-        await bus.close();
-        await http.close();
-        await pool.end();
-        log.info({ stats: consumer.runner.stats() }, 'attribution service stopped');
-      })();
-      return closing;
-    },
-  };
+  });
+  return { consumer, bus, pool, ...service };
 }

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { topics } from '@tracer/events';
 import { stackAddresses } from '@tracer/local';
-import { type Env, envReader } from '@tracer/service';
+import { busAndDatabase, type Env, envReader } from '@tracer/service';
 import { type LlmConfig, llmConfigFromEnv } from '../adapters/llm.ts';
 import type { InsightsConfig } from '../core/config.ts';
 
@@ -41,7 +41,6 @@ export interface ServiceConfig {
 
 export function loadServiceConfig(env: Env = process.env): ServiceConfig {
   const r = envReader(env);
-  const stack = stackAddresses();
   let detectors: InsightsConfig | undefined;
   const detectorsFile = r.optionalStr('TRACER_INSIGHTS_DETECTORS_FILE');
   if (detectorsFile) {
@@ -64,9 +63,7 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
     r.problem((err as Error).message);
   }
   const config: ServiceConfig = {
-    kafkaBrokers: r.brokers('TRACER_KAFKA_BROKERS', stack.kafkaBrokers),
-    databaseUrl: r.url('TRACER_DATABASE_URL', stack.databaseUrl, ['postgres:', 'postgresql:']),
-    databaseRole: r.role('TRACER_DATABASE_ROLE', 'tracer_app'),
+    ...busAndDatabase(r, stackAddresses()),
     databasePoolMax: r.int('TRACER_INSIGHTS_DB_POOL_MAX', 4, 1, 200),
     host: r.str('TRACER_INSIGHTS_HOST', '127.0.0.1'),
     port: r.int('TRACER_INSIGHTS_PORT', DEFAULT_INSIGHTS_PORT, 0, 65535),

@@ -2,10 +2,10 @@
 // worker, and a small HTTP endpoint beside it (/healthz, /readyz = joined the consumer group
 // and the database answers, /metrics). Stop order: stop consuming (the in-flight batch
 // commits), close Kafka, then the HTTP endpoint, then the pool last.
-import { type Bus, createKafkaBus, deadLetterTopicOf } from '@tracer/bus';
-import { createPool, type Pool } from '@tracer/db';
+import { type Bus, deadLetterTopicOf } from '@tracer/bus';
+import type { Pool } from '@tracer/db';
 import { createLogger, type Logger } from '@tracer/log';
-import { consumerReadiness, startHealthServer } from '@tracer/service';
+import { connectStores, serveConsumer } from '@tracer/service';
 import { createLlmExplainer } from '../adapters/llm.ts';
 import type { ServiceConfig } from './config.ts';
 import { createExplanationQueue, type ExplanationQueue } from './explanations.ts';
@@ -45,12 +45,7 @@ export async function startInsights(
   config: ServiceConfig,
   log: Logger = createLogger('insights'),
 ): Promise<RunningInsights> {
-  const pool = createPool({
-    databaseUrl: config.databaseUrl,
-    max: config.databasePoolMax,
-    applicationName: 'tracer-insights',
-  });
-  const bus = createKafkaBus({ brokers: config.kafkaBrokers, clientId: 'tracer-insights', logger: log });
+  const { pool, bus } = connectStores('tracer-insights', config, log);
   const metrics = insightsMetrics();
   await ensureInsightsTopics(bus, config);
   const explanations = config.llm
@@ -82,31 +77,17 @@ export async function startInsights(
     tuning: { partitionsConsumedConcurrently: config.concurrency },
     ...(explanations ? { explanations } : {}),
   });
-  const http = await startHealthServer({
+  const service = await serveConsumer({
+    name: 'insights service',
+    log,
     host: config.host,
     port: config.port,
-    readiness: consumerReadiness(consumer.runner.ready, pool),
     registry: metrics.registry,
-  });
-  const url = http.url;
-  log.info({ url, groupId: config.groupId, llm: config.llm ? config.llm.model : null }, 'insights service running');
-
-  let closing: Promise<void> | undefined;
-  return {
+    groupId: config.groupId,
+    details: { llm: config.llm ? config.llm.model : null },
     consumer,
-    explanations,
     bus,
     pool,
-    url,
-    close() {
-      closing ??= (async () => {
-        await consumer.stop();
-        await bus.close();
-        await http.close();
-        await pool.end();
-        log.info({ stats: consumer.runner.stats() }, 'insights service stopped');
-      })();
-      return closing;
-    },
-  };
+  });
+  return { consumer, explanations, bus, pool, ...service };
 }
