@@ -1,77 +1,10 @@
 // One schema for ingest's environment, parsed once at start. A bad value stops the process
 // with a message naming the variable; defaults point at the local stack (infra/local).
-import { existsSync } from 'node:fs';
 import { topics } from '@tracer/events';
 import { stackAddresses } from '@tracer/local';
+import { busAndDatabase, type Env, type EnvReader, envReader } from '@tracer/service';
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-type Env = NodeJS.ProcessEnv;
-
-interface Reader {
-  str(name: string, fallback: string): string;
-  optionalStr(name: string): string | undefined;
-  int(name: string, fallback: number, min: number, max: number): number;
-  file(name: string): string | undefined;
-  brokers(name: string, fallback: string[]): string[];
-  url(name: string, fallback: string, protocols: string[]): string;
-  /** Throws one ConfigError listing every bad variable. */
-  done(): void;
-}
-
-function reader(env: Env): Reader {
-  const problems: string[] = [];
-  const raw = (name: string) => {
-    const v = env[name];
-    return v === undefined || v.trim() === '' ? undefined : v.trim();
-  };
-  return {
-    str: (name, fallback) => raw(name) ?? fallback,
-    optionalStr: (name) => raw(name),
-    int(name, fallback, min, max) {
-      const v = raw(name);
-      if (v === undefined) return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        problems.push(`${name}=${JSON.stringify(v)}: expected an integer from ${min} to ${max}`);
-        return fallback;
-      }
-      return n;
-    },
-    file(name) {
-      const v = raw(name);
-      if (v !== undefined && !existsSync(v)) problems.push(`${name}=${JSON.stringify(v)}: no such file`);
-      return v;
-    },
-    brokers(name, fallback) {
-      const v = raw(name);
-      if (v === undefined) return fallback;
-      const list = v.split(',').map((s) => s.trim());
-      if (list.some((b) => !/^[^\s:/]+:\d{1,5}$/.test(b))) {
-        problems.push(`${name}=${JSON.stringify(v)}: expected host:port[,host:port...]`);
-        return fallback;
-      }
-      return list;
-    },
-    url(name, fallback, protocols) {
-      const v = raw(name) ?? fallback;
-      try {
-        const u = new URL(v);
-        if (!protocols.includes(u.protocol)) throw new Error(`protocol ${u.protocol}`);
-      } catch (err) {
-        problems.push(
-          `${name}=${JSON.stringify(v)}: expected a ${protocols.join(' or ')} URL (${(err as Error).message})`,
-        );
-      }
-      return v;
-    },
-    done() {
-      if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
-    },
-  };
-}
+export { ConfigError } from '@tracer/service';
 
 export interface StoreConfig {
   kafkaBrokers: string[];
@@ -86,17 +19,11 @@ export interface StoreConfig {
   topicPartitions: number;
 }
 
-/** `none` stands for no role of its own (the login role is used as it is). */
-const roleOrNone = (role: string) => (role === 'none' ? null : role);
-
-function storeConfig(r: Reader): StoreConfig {
+function storeConfig(r: EnvReader): StoreConfig {
   const stack = stackAddresses();
-  const role = r.str('TRACER_DATABASE_ROLE', 'tracer_app');
   return {
-    kafkaBrokers: r.brokers('TRACER_KAFKA_BROKERS', stack.kafkaBrokers),
-    databaseUrl: r.url('TRACER_DATABASE_URL', stack.databaseUrl, ['postgres:', 'postgresql:']),
+    ...busAndDatabase(r, stack),
     redisUrl: r.url('TRACER_REDIS_URL', stack.redisUrl, ['redis:', 'rediss:']),
-    databaseRole: roleOrNone(role),
     databasePoolMax: r.int('TRACER_INGEST_DB_POOL_MAX', 8, 1, 200),
     rawTopic: r.str('TRACER_INGEST_RAW_TOPIC', topics.raw),
     normalizedTopic: r.str('TRACER_INGEST_NORMALIZED_TOPIC', topics.normalized),
@@ -126,7 +53,7 @@ export const DEFAULT_GATEWAY_PORT = 18100;
 export const DEFAULT_CONSUMER_PORT = 18101;
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
-  const r = reader(env);
+  const r = envReader(env);
   const rate = r.int('TRACER_INGEST_RATE_EVENTS_PER_SECOND', 250_000, 1, 100_000_000);
   const config: GatewayConfig = {
     ...storeConfig(r),
@@ -141,10 +68,10 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     tlsCertFile: r.file('TRACER_INGEST_TLS_CERT'),
     tlsKeyFile: r.file('TRACER_INGEST_TLS_KEY'),
   };
-  r.done();
   if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
-    throw new ConfigError('invalid configuration:\n  TRACER_INGEST_TLS_CERT and TRACER_INGEST_TLS_KEY go together');
+    r.problem('TRACER_INGEST_TLS_CERT and TRACER_INGEST_TLS_KEY go together');
   }
+  r.done();
   return config;
 }
 
@@ -165,7 +92,7 @@ export interface ConsumerConfig extends StoreConfig {
 }
 
 export function loadConsumerConfig(env: Env = process.env): ConsumerConfig {
-  const r = reader(env);
+  const r = envReader(env);
   const config: ConsumerConfig = {
     ...storeConfig(r),
     host: r.str('TRACER_INGEST_CONSUMER_HOST', '127.0.0.1'),
@@ -173,7 +100,7 @@ export function loadConsumerConfig(env: Env = process.env): ConsumerConfig {
     groupId: r.str('TRACER_INGEST_CONSUMER_GROUP', 'tracer-ingest-raw'),
     concurrency: r.int('TRACER_INGEST_CONSUMER_CONCURRENCY', 2, 1, 64),
     fetchBytesPerPartition: r.int('TRACER_INGEST_CONSUMER_FETCH_BYTES', 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
-    writerRole: roleOrNone(r.str('TRACER_INGEST_WRITER_ROLE', 'tracer_ingest_writer')),
+    writerRole: r.role('TRACER_INGEST_WRITER_ROLE', 'tracer_ingest_writer'),
   };
   r.done();
   return config;

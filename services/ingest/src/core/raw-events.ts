@@ -1,7 +1,7 @@
 // The raw consumer's first two steps, with no I/O: decode Kafka records into valid events
 // (each invalid one becomes a reject with its reason and its own bytes), then drop what an
 // agent sent before (the per-agent sequence watermark) and say what each agent's row becomes.
-import { BatchDecodeError, decodeBatch, hostKey, type TelemetryEvent, validateEvent } from '@tracer/events';
+import { decodeRecord, hostKey, type TelemetryEvent, validateEvent } from '@tracer/events';
 
 export interface RawInput<R> {
   /** The caller's handle on the record (the Kafka message), handed back with rejects. */
@@ -47,19 +47,13 @@ export function decodeRawRecords<R>(records: readonly RawInput<R>[]): DecodedRaw
   const rejects: RawReject<R>[] = [];
   let valid = 0;
   for (const record of records) {
-    if (record.value === null || record.value.length === 0) {
-      rejects.push({ ref: record.ref, reason: 'empty record' });
+    const decoded = decodeRecord(record.value);
+    if ('reason' in decoded) {
+      rejects.push({ ref: record.ref, reason: decoded.reason });
       continue;
     }
-    let items: ReturnType<typeof decodeBatch>;
-    try {
-      items = decodeBatch(record.value);
-    } catch (err) {
-      if (!(err instanceof BatchDecodeError)) throw err;
-      rejects.push({ ref: record.ref, reason: err.message });
-      continue;
-    }
-    const source: RawSource = { value: record.value, events: items.length, clean: true };
+    const items = decoded.items;
+    const source: RawSource = { value: record.value!, events: items.length, clean: true };
     let first: TelemetryEvent | undefined;
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;

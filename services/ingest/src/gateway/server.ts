@@ -2,9 +2,8 @@
 // no new requests (in-flight ones finish and reach Kafka), last-use times flushed, then
 // Kafka, Redis and the pool closed last.
 import { readFileSync } from 'node:fs';
-import { createKafkaBus } from '@tracer/bus';
-import { createPool } from '@tracer/db';
 import { createLogger, type Logger } from '@tracer/log';
+import { connectStores } from '@tracer/service';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { CoalescingPublisher } from '../adapters/kafka-publisher.ts';
@@ -37,18 +36,13 @@ export async function startGateway(
   config: GatewayConfig,
   log: Logger = createLogger('ingest-gateway'),
 ): Promise<RunningGateway> {
-  const pool = createPool({
-    databaseUrl: config.databaseUrl,
-    max: config.databasePoolMax,
-    applicationName: 'tracer-ingest-gateway',
-  });
+  const { pool, bus } = connectStores('tracer-ingest-gateway', config, log);
   // Commands fail fast while Redis is away (no offline queue): the rate limit is skipped
   // and counted rather than holding requests.
   const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
   const subscriber = new Redis(config.redisUrl, { lazyConnect: true });
   redis.on('error', (err) => log.debug({ err: err.message }, 'redis'));
   subscriber.on('error', (err) => log.debug({ err: err.message }, 'redis subscriber'));
-  const bus = createKafkaBus({ brokers: config.kafkaBrokers, clientId: 'tracer-ingest-gateway', logger: log });
   const registry = createRegistry();
   const metrics = gatewayMetrics(registry);
 
