@@ -3,12 +3,13 @@ import type { Bus } from './types.ts';
 
 /**
  * On the first SIGTERM or SIGINT: close the bus (consumers stop fetching, in-flight batches
- * commit, connections close), then run `after` (close the database pool last). It never
- * calls process.exit: the process ends when nothing is left to run. A second signal gets
- * Node's default behaviour, so an operator can still force the stop.
+ * commit, connections close; or a whole service: anything with close()), then run `after`
+ * (close the database pool last). It never calls process.exit: the process ends when nothing
+ * is left to run. A second signal gets Node's default behaviour, so an operator can still
+ * force the stop.
  */
 export function closeOnSignals(
-  bus: Bus,
+  bus: Pick<Bus, 'close'>,
   options: { signals?: NodeJS.Signals[]; after?: () => Promise<void> } = {},
 ): () => void {
   const log = createLogger('bus');

@@ -2,6 +2,7 @@
 // exit code 2, named), start, and on the first SIGTERM/SIGINT close what was started. It never
 // calls process.exit after start: the process ends when nothing is left to run; a second
 // signal gets Node's default behaviour, so an operator can still force the stop.
+import { closeOnSignals } from '@tracer/bus';
 import type { Logger } from '@tracer/log';
 import { ConfigError } from './config.ts';
 
@@ -36,22 +37,6 @@ export async function runService<C, R extends { close(): Promise<void> }>(main: 
     if (problem === undefined) throw err;
     stopWith(main.name, problem);
   }
-  closeOnSignals(running, main.log);
+  closeOnSignals(running);
   return running;
-}
-
-function closeOnSignals(running: { close(): Promise<void> }, log: Logger): void {
-  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
-  const onSignal = (signal: NodeJS.Signals) => {
-    for (const s of signals) process.off(s, onSignal);
-    log.info({ signal }, 'stopping');
-    running.close().then(
-      () => log.info('stopped'),
-      (err: unknown) => {
-        log.error({ err }, 'stop failed');
-        process.exitCode = 1;
-      },
-    );
-  };
-  for (const s of signals) process.once(s, onSignal);
 }
