@@ -77,6 +77,8 @@ class KafkaBus implements Bus {
         (typeof spec.deadLetter === 'object' && spec.deadLetter.retentionMs) || DEFAULT_DLQ_RETENTION_MS;
       const dlq: TopicSpec = { name: deadLetterTopicOf(spec.name), partitions: spec.partitions, retentionMs };
       if (spec.replicationFactor !== undefined) dlq.replicationFactor = spec.replicationFactor;
+      // Dead letters keep whole records: the source's limits (max.message.bytes) apply to them too.
+      if (spec.config !== undefined) dlq.config = spec.config;
       return [spec, dlq];
     });
     for (const spec of wanted) {

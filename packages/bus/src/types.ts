@@ -10,7 +10,7 @@ export interface TopicSpec {
   config?: Record<string, string>;
   /** Copies of each record; the broker's `default.replication.factor` when absent. */
   replicationFactor?: number;
-  /** Also provision `<name>.dlq` (one partition per source partition, retention below). */
+  /** Also provision `<name>.dlq` (one partition per source partition, the same config, retention below). */
   deadLetter?: boolean | { retentionMs?: number };
 }
 

@@ -47,6 +47,17 @@ test('ensureTopics creates, is idempotent, raises partitions and aligns retentio
   assert.equal((await describeTopic(name)).partitions, 3);
 });
 
+test('a dead-letter topic gets the config of its source', async () => {
+  const config = { 'max.message.bytes': String(2 * 1024 * 1024) };
+  await bus.ensureTopics([{ name, partitions: 1, config, deadLetter: true }]);
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: 2, name: deadLetterTopicOf(name) }],
+  });
+  const maxBytes = resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue;
+  assert.equal(maxBytes, config['max.message.bytes']);
+});
+
 test('bad specs are refused before touching the broker', async () => {
   await assert.rejects(bus.ensureTopics([{ name: uniqueName('bad'), partitions: 0 }]), /positive integer/);
 });

@@ -2,7 +2,7 @@
 // endpoint beside it (/healthz, /readyz = joined the consumer group and the database answers,
 // /metrics). Stop order: stop consuming (the in-flight batch commits), close Kafka, then the
 // HTTP endpoint, then the pool last.
-import { type Bus, deadLetterTopicOf } from '@tracer/bus';
+import type { Bus } from '@tracer/bus';
 import type { Pool } from '@tracer/db';
 import { createLogger, type Logger } from '@tracer/log';
 import { connectStores, serveConsumer } from '@tracer/service';
@@ -13,7 +13,6 @@ import { attributionMetrics } from './metrics.ts';
 
 /** The normalized topic's settings as ingest provisions them (ensureTopics aligns configs). */
 const TOPIC_CONFIG = { 'max.message.bytes': String(8 * 1024 * 1024) };
-const DLQ_RETENTION_MS = 14 * 24 * 3600 * 1000;
 
 export interface RunningAttribution {
   consumer: AttributionConsumer;
@@ -27,8 +26,7 @@ export interface RunningAttribution {
 export async function ensureAttributionTopics(bus: Bus, config: AttributionConfig): Promise<void> {
   const partitions = config.topicPartitions;
   await bus.ensureTopics([
-    { name: config.inputTopic, partitions, config: TOPIC_CONFIG },
-    { name: deadLetterTopicOf(config.inputTopic), partitions, retentionMs: DLQ_RETENTION_MS, config: TOPIC_CONFIG },
+    { name: config.inputTopic, partitions, config: TOPIC_CONFIG, deadLetter: true },
     { name: config.outputTopic, partitions, config: TOPIC_CONFIG },
   ]);
 }

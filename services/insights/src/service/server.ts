@@ -2,7 +2,7 @@
 // worker, and a small HTTP endpoint beside it (/healthz, /readyz = joined the consumer group
 // and the database answers, /metrics). Stop order: stop consuming (the in-flight batch
 // commits), close Kafka, then the HTTP endpoint, then the pool last.
-import { type Bus, deadLetterTopicOf } from '@tracer/bus';
+import type { Bus } from '@tracer/bus';
 import type { Pool } from '@tracer/db';
 import { createLogger, type Logger } from '@tracer/log';
 import { connectStores, serveConsumer } from '@tracer/service';
@@ -14,7 +14,6 @@ import { insightsMetrics } from './metrics.ts';
 
 /** The topics' settings as ingest and attribution provision them (ensureTopics aligns configs). */
 const TOPIC_CONFIG = { 'max.message.bytes': String(8 * 1024 * 1024) };
-const DLQ_RETENTION_MS = 14 * 24 * 3600 * 1000;
 
 export interface RunningInsights {
   consumer: InsightsConsumer;
@@ -33,10 +32,8 @@ export interface RunningInsights {
 export async function ensureInsightsTopics(bus: Bus, config: ServiceConfig): Promise<void> {
   const partitions = config.topicPartitions;
   await bus.ensureTopics([
-    ...[config.telemetryTopic, config.tasksTopic].flatMap((name) => [
-      { name, partitions, config: TOPIC_CONFIG },
-      { name: deadLetterTopicOf(name), partitions, retentionMs: DLQ_RETENTION_MS, config: TOPIC_CONFIG },
-    ]),
+    { name: config.telemetryTopic, partitions, config: TOPIC_CONFIG, deadLetter: true },
+    { name: config.tasksTopic, partitions, config: TOPIC_CONFIG, deadLetter: true },
     { name: config.insightsTopic, partitions, config: TOPIC_CONFIG },
   ]);
 }
