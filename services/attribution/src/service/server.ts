@@ -5,7 +5,7 @@
 import type { Bus } from '@tracer/bus';
 import type { Pool } from '@tracer/db';
 import { createLogger, type Logger } from '@tracer/log';
-import { connectStores, serveConsumer } from '@tracer/service';
+import { type ConsumerService, connectStores, serveConsumer } from '@tracer/service';
 import { loadToolRules } from '../tool-rules-file.ts';
 import { type AttributionConsumer, startAttributionConsumer } from './attribution-consumer.ts';
 import type { AttributionConfig } from './config.ts';
@@ -14,13 +14,10 @@ import { attributionMetrics } from './metrics.ts';
 /** The normalized topic's settings as ingest provisions them (ensureTopics aligns configs). */
 const TOPIC_CONFIG = { 'max.message.bytes': String(8 * 1024 * 1024) };
 
-export interface RunningAttribution {
+export interface RunningAttribution extends ConsumerService {
   consumer: AttributionConsumer;
   bus: Bus;
   pool: Pool;
-  /** http://host:port of the health and metrics endpoint. */
-  url: string;
-  close(): Promise<void>;
 }
 
 export async function ensureAttributionTopics(bus: Bus, config: AttributionConfig): Promise<void> {

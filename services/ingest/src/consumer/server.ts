@@ -2,17 +2,14 @@
 // /readyz = joined the consumer group and the database answers, /metrics). Stop order: stop
 // consuming (the in-flight batch commits), close Kafka, then the HTTP endpoint, the pool last.
 import { createLogger, type Logger } from '@tracer/log';
-import { connectStores, serveConsumer } from '@tracer/service';
+import { type ConsumerService, connectStores, serveConsumer } from '@tracer/service';
 import { consumerMetrics, createRegistry } from '../adapters/metrics.ts';
 import { ensureIngestTopics } from '../adapters/topics.ts';
 import type { ConsumerConfig } from '../config.ts';
 import { type RawConsumer, startRawConsumer } from './raw-consumer.ts';
 
-export interface RunningConsumer {
+export interface RunningConsumer extends ConsumerService {
   consumer: RawConsumer;
-  /** http://host:port of the health and metrics endpoint. */
-  url: string;
-  close(): Promise<void>;
 }
 
 export async function startConsumer(

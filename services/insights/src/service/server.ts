@@ -5,7 +5,7 @@
 import type { Bus } from '@tracer/bus';
 import type { Pool } from '@tracer/db';
 import { createLogger, type Logger } from '@tracer/log';
-import { connectStores, serveConsumer } from '@tracer/service';
+import { type ConsumerService, connectStores, serveConsumer } from '@tracer/service';
 import { createLlmExplainer } from '../adapters/llm.ts';
 import type { ServiceConfig } from './config.ts';
 import { createExplanationQueue, type ExplanationQueue } from './explanations.ts';
@@ -15,14 +15,11 @@ import { insightsMetrics } from './metrics.ts';
 /** The topics' settings as ingest and attribution provision them (ensureTopics aligns configs). */
 const TOPIC_CONFIG = { 'max.message.bytes': String(8 * 1024 * 1024) };
 
-export interface RunningInsights {
+export interface RunningInsights extends ConsumerService {
   consumer: InsightsConsumer;
   explanations: ExplanationQueue | undefined;
   bus: Bus;
   pool: Pool;
-  /** http://host:port of the health and metrics endpoint. */
-  url: string;
-  close(): Promise<void>;
 }
 
 /**
