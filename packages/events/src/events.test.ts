@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import {
   BatchDecodeError,
   decodeBatch,
+  decodeRecord,
   encodeBatch,
   eventTypes,
   goldenEvents,
@@ -46,4 +47,11 @@ test('JSON Schema export is plain JSON with the type discriminator', () => {
   const all = telemetryJsonSchema();
   assert.equal((all.anyOf as unknown[]).length, eventTypes.length);
   assert.doesNotThrow(() => JSON.stringify(all));
+});
+
+test('a Kafka record: its batch items, or why the whole record is unusable', () => {
+  assert.deepEqual(decodeRecord(null), { reason: 'empty record' });
+  assert.deepEqual(decodeRecord(Buffer.alloc(0)), { reason: 'empty record' });
+  assert.deepEqual(decodeRecord(Buffer.from('{"not":"a batch"}')), { reason: 'unknown batch format 123' });
+  assert.deepEqual(decodeRecord(encodeBatch([{ a: 1 }])), { items: [{ value: { a: 1 } }] });
 });
