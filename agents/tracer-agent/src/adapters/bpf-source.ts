@@ -29,6 +29,7 @@ import {
   readCgroupResources,
 } from './containers.ts';
 import { decodeWaitStatus } from './procfs.ts';
+import { ensureTracefs } from './tracefs.ts';
 
 const log = createLogger('bpf-source');
 
@@ -486,6 +487,10 @@ export async function createBpfSource(options: BpfSourceOptions): Promise<BpfSou
   const addon: TracerAddon = loadTracerAddon(options.addonPath);
   const problem = bpfPrerequisiteProblem();
   if (problem) throw new Error(problem);
+  const tracefs = ensureTracefs();
+  if (!tracefs.ok) log.warn({ tracefs: false }, tracefs.problem);
+  else if (tracefs.mounted)
+    log.info({ tracefs: tracefs.root }, `mounted tracefs at ${tracefs.root} for the syscall tracepoints`);
   const root = options.descendantsOf ?? 0;
   const tracerOptions: TracerOptions = {
     rootTgid: root,
