@@ -41,3 +41,15 @@ export function median(values: number[]): number {
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
+
+export function quantile(values: number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  const i = (s.length - 1) * q;
+  return s[Math.floor(i)]! + (s[Math.ceil(i)]! - s[Math.floor(i)]!) * (i - Math.floor(i));
+}
+
+/** Per-round ratios as `median 1.012 (IQR 0.998-1.031, range 0.95-1.10)`: the IQR is the middle half. */
+export function describeRatios(r: number[]): string {
+  const f = (x: number) => x.toFixed(3);
+  return `median ${f(median(r))} (IQR ${f(quantile(r, 0.25))}-${f(quantile(r, 0.75))}, range ${f(Math.min(...r))}-${f(Math.max(...r))})`;
+}

@@ -1,41 +1,26 @@
 // The same workload untraced and traced (all programs attached, this process's subtree
 // captured), interleaved so drift hits both alike; median ratios of wall time and of the
-// workload's own CPU time (GNU time: BPF programs run in the traced processes, so their
-// cost lands there; the CPU ratio is steadier on a busy host), and the agent's CPU.
+// workload's own CPU time (wait4's rusage in microseconds, src/timed.ts: BPF programs run in
+// the traced processes, so their cost lands there; the CPU ratio is steadier on a busy host),
+// and the agent's CPU. Ratios are per round (traced / untraced of the same round), then the
+// median and the interquartile range; each arm waits for the kernel to settle after the last
+// load or detach.
 // BENCH_COMPARE_ADDON=path/to/tracer_bpf.node adds a third arm per round, the same agent on
 // another build of the addon (and so of the bpf/ programs), in rotated order, and prints both
 // builds' ratios and the ratio between them: on a busy host the arms of one round share its
 // drift, so that ratio is the steadier before/after figure.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBpfSource } from '../../agents/tracer-agent/src/adapters/bpf-source.ts';
-import { median } from './capture.ts';
+import { describeRatios, median } from './capture.ts';
+import { type Run, settle, timed } from './timed.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const COMPARE_ADDON = process.env.BENCH_COMPARE_ADDON;
 const EXAMPLES = '/usr/share/doc/bowtie2/examples';
 const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8');
-
-interface Run {
-  wallMs: number;
-  cpuMs: number;
-}
-
-function time(cmd: string, args: string[], cwd?: string): Promise<Run> {
-  const t0 = performance.now();
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const c = spawn('/usr/bin/time', ['-f', '%U %S', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], cwd });
-    c.stderr.on('data', (d) => (err += d));
-    c.on('exit', (code) => {
-      const [u, s] = err.trim().split('\n').at(-1)!.split(' ').map(Number);
-      if (code !== 0) reject(new Error(`${cmd} exited ${code}: ${err}`));
-      else resolve({ wallMs: performance.now() - t0, cpuMs: (u! + s!) * 1000 });
-    });
-  });
-}
 
 interface Arm {
   cpu: number[];
@@ -51,10 +36,10 @@ async function tracedRun(run: () => Promise<Run>, addonPath?: string) {
   source.drain();
   const used = process.cpuUsage(before);
   await source.stop();
+  await settle();
   return { traced, agentMs: (used.user + used.system) / 1000 };
 }
 
-const spread = (xs: number[]) => `${Math.min(...xs).toFixed(3)}-${Math.max(...xs).toFixed(3)}`;
 const load = () =>
   loadavg()
     .map((l) => l.toFixed(2))
@@ -73,8 +58,10 @@ async function compare(name: string, run: () => Promise<Run>) {
     let untraced: Run | undefined;
     const traced: { traced: Run; agentMs: number }[] = [];
     for (const k of order) {
-      if (k < 0) untraced = await run();
-      else traced[k] = await tracedRun(run, addons[k]);
+      if (k < 0) {
+        untraced = await run();
+        await settle();
+      } else traced[k] = await tracedRun(run, addons[k]);
     }
     plain.push(untraced!.wallMs);
     traced.forEach((t, k) => {
@@ -87,19 +74,16 @@ async function compare(name: string, run: () => Promise<Run>) {
   arms.forEach((a, k) => {
     const label = k === 0 ? '' : ` [agent from ${addons[k]}]`;
     console.log(
-      `${name}${label}: untraced median ${median(plain).toFixed(0)} ms; traced/untraced median wall ${median(a.wall).toFixed(3)} ` +
-        `(${spread(a.wall)}), workload CPU ${median(a.cpu).toFixed(3)} (${spread(a.cpu)}); agent CPU ` +
+      `${name}${label}: untraced median ${median(plain).toFixed(0)} ms; traced/untraced wall ${describeRatios(a.wall)}, ` +
+        `workload CPU ${describeRatios(a.cpu)}; agent CPU ` +
         `${(median(a.agentCpu) * 100).toFixed(1)}% of one core (${ROUNDS} rounds); load average ${load()}`,
     );
   });
-  if (between.length)
-    console.log(
-      `${name}: workload CPU, this build / compared build: median ${median(between).toFixed(3)} (${spread(between)})`,
-    );
+  if (between.length) console.log(`${name}: workload CPU, this build / compared build: ${describeRatios(between)}`);
 }
 
 await compare('exec storm (2,000 x /bin/true from sh)', () =>
-  time('/bin/sh', ['-c', 'i=0; while [ $i -lt 2000 ]; do /bin/true; i=$((i+1)); done']),
+  timed('/bin/sh', ['-c', 'i=0; while [ $i -lt 2000 ]; do /bin/true; i=$((i+1)); done']),
 );
 
 if (existsSync(`${EXAMPLES}/reference/lambda_virus.fa.gz`)) {
@@ -110,7 +94,7 @@ if (existsSync(`${EXAMPLES}/reference/lambda_virus.fa.gz`)) {
     { cwd: dir },
   );
   const pipeline = `bwa mem -t 2 ref.fa ${EXAMPLES}/reads/reads_1.fq.gz ${EXAMPLES}/reads/reads_2.fq.gz 2>/dev/null | samtools sort -@ 1 -o out.bam - 2>/dev/null`;
-  await compare('bwa mem + samtools sort (bowtie2-examples lambda)', () => time('/bin/sh', ['-c', pipeline], dir));
+  await compare('bwa mem + samtools sort (bowtie2-examples lambda)', () => timed('/bin/sh', ['-c', pipeline], dir));
 } else {
   console.log(`bwa/samtools workload skipped: ${EXAMPLES} missing (apt-get install bowtie2-examples bwa samtools)`);
 }

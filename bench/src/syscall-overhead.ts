@@ -7,37 +7,21 @@
 //   errors     base + failed-syscall hooks, no time by class
 //   full       base + failed-syscall hooks + syscall time by class (the default)
 // The figure is the workload's own CPU time (user + system of the whole process tree, from
-// GNU time): BPF programs run in the traced processes, so their cost lands there, and CPU
+// wait4, bench/src/timed.ts): BPF programs run in the traced processes, so their cost lands there, and CPU
 // time is steadier than wall time on a shared machine. Ratios are per round (arm / base or
 // arm / untraced of the same round), then the median; the spread says how noisy it was.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { type BpfSource, createBpfSource } from '../../agents/tracer-agent/src/adapters/bpf-source.ts';
-import { median } from './capture.ts';
+import { describeRatios, median } from './capture.ts';
+import { type Run, settle, timed } from './timed.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
 const TREE = process.env.BENCH_TREE ?? '/usr';
 const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8');
 
-interface Run {
-  wallMs: number;
-  cpuMs: number;
-}
-
 function workload(): Promise<Run> {
-  const t0 = performance.now();
-  let err = '';
-  const script = `find ${TREE} > /dev/null 2>&1; tar cf /dev/null ${TREE} 2>/dev/null; true`;
-  return new Promise((resolve, reject) => {
-    const c = spawn('/usr/bin/time', ['-f', '%U %S', '/bin/sh', '-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
-    c.stderr.on('data', (d) => (err += d));
-    c.on('exit', (code) => {
-      const [u, s] = err.trim().split('\n').at(-1)!.split(' ').map(Number);
-      if (code !== 0 || !Number.isFinite(u)) reject(new Error(`workload exited ${code}: ${err}`));
-      else resolve({ wallMs: performance.now() - t0, cpuMs: (u! + s!) * 1000 });
-    });
-  });
+  return timed('/bin/sh', ['-c', `find ${TREE} > /dev/null 2>&1; tar cf /dev/null ${TREE} 2>/dev/null; true`]);
 }
 
 type Arm = 'untraced' | 'base' | 'errors' | 'full';
@@ -64,14 +48,9 @@ async function runArm(arm: Arm): Promise<Run & { errors: number; lost: number }>
     return { ...r, errors: source?.syscallErrorStats().emitted ?? 0, lost: losses ? losses.ringbuf : 0 };
   } finally {
     await source?.stop();
+    await settle();
   }
 }
-
-const quantile = (values: number[], q: number) => {
-  const s = [...values].sort((a, b) => a - b);
-  const i = (s.length - 1) * q;
-  return s[Math.floor(i)]! + (s[Math.ceil(i)]! - s[Math.floor(i)]!) * (i - Math.floor(i));
-};
 
 const cpu: Record<Arm, number[]> = { untraced: [], base: [], errors: [], full: [] };
 const wall: Record<Arm, number[]> = { untraced: [], base: [], errors: [], full: [] };
@@ -95,8 +74,6 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 
 const ratio = (arm: Arm, ref: Arm) => cpu[arm].map((v, i) => v / cpu[ref][i]!);
-const describe = (r: number[]) =>
-  `median ${median(r).toFixed(3)} (IQR ${quantile(r, 0.25).toFixed(3)}-${quantile(r, 0.75).toFixed(3)}, range ${Math.min(...r).toFixed(3)}-${Math.max(...r).toFixed(3)})`;
 const cv = (v: number[]) => {
   const m = v.reduce((a, b) => a + b, 0) / v.length;
   return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length) / m;
@@ -107,10 +84,10 @@ console.log(
   `untraced: median ${median(cpu.untraced).toFixed(0)} ms CPU, ${median(wall.untraced).toFixed(0)} ms wall; ` +
     `run-to-run CPU spread (coefficient of variation) ${(cv(cpu.untraced) * 100).toFixed(1)}%`,
 );
-console.log(`failed-syscall hooks   (errors / base):   ${describe(ratio('errors', 'base'))}`);
-console.log(`hooks + time by class  (full / base):     ${describe(ratio('full', 'base'))}`);
-console.log(`whole agent            (full / untraced): ${describe(ratio('full', 'untraced'))}`);
-console.log(`other programs         (base / untraced): ${describe(ratio('base', 'untraced'))}`);
+console.log(`failed-syscall hooks   (errors / base):   ${describeRatios(ratio('errors', 'base'))}`);
+console.log(`hooks + time by class  (full / base):     ${describeRatios(ratio('full', 'base'))}`);
+console.log(`whole agent            (full / untraced): ${describeRatios(ratio('full', 'untraced'))}`);
+console.log(`other programs         (base / untraced): ${describeRatios(ratio('base', 'untraced'))}`);
 console.log(
   `load average during the run: ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} on ${
     (await import('node:os')).cpus().length
