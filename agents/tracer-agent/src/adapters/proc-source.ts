@@ -235,8 +235,7 @@ export class ProcSource implements TelemetrySource {
       return;
     }
     this.readCounters(t, stat);
-    const argv = readCmdline(pid, this.paths) ?? [];
-    const exe = readExe(pid, this.paths) ?? '';
+    const { exe, argv = [] } = this.readProgram(pid);
     t.exe = exe;
     t.argv = argv.length > 0 ? argv : [stat.comm];
     // A fork still running its parent's program is not an exec.
@@ -281,8 +280,7 @@ export class ProcSource implements TelemetrySource {
       }
       const exeChanged = stat.comm !== t.stat.comm || (t.execed && readExe(t.pid, this.paths) !== t.exe);
       if (exeChanged || !t.execed) {
-        const argv = readCmdline(t.pid, this.paths);
-        const exe = readExe(t.pid, this.paths) ?? '';
+        const { exe, argv } = this.readProgram(t.pid);
         if (argv && argv.length > 0 && (exeChanged || exe !== t.exe || !sameArgv(argv, t.argv))) {
           t.exe = exe;
           t.argv = argv;
@@ -294,6 +292,18 @@ export class ProcSource implements TelemetrySource {
       }
       this.readCounters(t, stat);
     }
+  }
+
+  /**
+   * exe and argv of one program: a process caught exec'ing between the two reads would pair its
+   * parent's argv with its new exe (a `sleep` named `bash -c ...`), so exe is read again after
+   * argv, and argv again when it moved.
+   */
+  private readProgram(pid: number): { exe: string; argv: string[] | undefined } {
+    const exe = readExe(pid, this.paths) ?? '';
+    const argv = readCmdline(pid, this.paths);
+    const exeAfter = readExe(pid, this.paths) ?? '';
+    return exeAfter === exe ? { exe, argv } : { exe: exeAfter, argv: readCmdline(pid, this.paths) };
   }
 
   private readCounters(t: Tracked, stat: PidStat): void {
