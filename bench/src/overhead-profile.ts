@@ -1,13 +1,16 @@
-// Where the traced arm of the overhead bench spends its time, per BPF program: the exec
-// storm (BENCH_PROCESSES x /bin/true from sh) under the agent with kernel.bpf_stats_enabled=1,
-// and each of the agent's programs' runs and run time (bpftool prog show) over the storm,
-// per run and per /bin/true. Stats are switched off again at the end (they time every
+// Where the traced arm of the overhead bench spends its time, per BPF program: each workload
+// (the exec storm of BENCH_PROCESSES x /bin/true, then bwa mem + samtools sort) under the agent
+// with kernel.bpf_stats_enabled=1, each of the agent's programs' runs and run time (bpftool
+// prog show), per run and per process, and all programs' time as a share of the workload's
+// own CPU time: the kernel-side overhead, measured directly rather than as a difference of
+// two noisy runs (the agent's user-space CPU, on another core, is not in it). Stats are switched off again at the end (they time every
 // program run, so left on they inflate the traced arm of `overhead`). BENCH_ADDON profiles
 // another build of the addon (its bpf/ programs are embedded in it).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createBpfSource } from '../../agents/tracer-agent/src/adapters/bpf-source.ts';
+import { bwaSamtools, execStorm, type Workload } from './workloads.ts';
 
 const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 2000);
 const STATS = '/proc/sys/kernel/bpf_stats_enabled';
@@ -52,13 +55,11 @@ function ourPrograms(): Map<number, ProgStat> {
   return out;
 }
 
-process.env.PATH = `${process.env.PATH}:/usr/sbin`;
-writeFileSync(STATS, '1');
-try {
+async function profile(w: Workload) {
   const source = await createBpfSource({ descendantsOf: process.pid, bootId, addonPath: process.env.BENCH_ADDON });
   await source.start(() => {});
   const before = ourPrograms();
-  execFileSync('/bin/sh', ['-c', `i=0; while [ $i -lt ${PROCESSES} ]; do /bin/true; i=$((i+1)); done`]);
+  const run = await w.run();
   const after = ourPrograms();
   source.drain();
   await source.stop();
@@ -67,18 +68,30 @@ try {
     return { name: a.name, runs: a.runs - b.runs, ns: a.ns - b.ns };
   });
   rows.sort((x, y) => y.ns - x.ns);
+  const per = w.processes || 1;
+  const unit = w.processes ? 'ns per process' : 'ns in all';
+  console.log(`\n${w.name}, kernel.bpf_stats_enabled=1; load average ${loadavg()[0]!.toFixed(2)}`);
+  console.log(`program              runs   ns/run ${unit.padStart(16)}`);
   let total = 0;
-  console.log(
-    `exec storm (${PROCESSES} x /bin/true), kernel.bpf_stats_enabled=1; load average ${loadavg()[0]!.toFixed(2)}`,
-  );
-  console.log('program              runs   ns/run   ns per /bin/true');
-  for (const r of rows) {
+  for (const r of rows.filter((x) => x.runs > 0)) {
     total += r.ns;
     console.log(
-      `${r.name.padEnd(18)} ${String(r.runs).padStart(8)} ${(r.runs ? r.ns / r.runs : 0).toFixed(0).padStart(8)} ${(r.ns / PROCESSES).toFixed(0).padStart(10)}`,
+      `${r.name.padEnd(18)} ${String(r.runs).padStart(8)} ${(r.ns / r.runs).toFixed(0).padStart(8)} ${(r.ns / per).toFixed(0).padStart(16)}`,
     );
   }
-  console.log(`all programs: ${(total / PROCESSES).toFixed(0)} ns per /bin/true`);
+  console.log(
+    `all programs: ${(total / per).toFixed(0)} ${unit}; ${((total / 1e6 / run.cpuMs) * 100).toFixed(2)}% of the workload's ` +
+      `${run.cpuMs.toFixed(0)} ms CPU (user + system, wait4)`,
+  );
+}
+
+process.env.PATH = `${process.env.PATH}:/usr/sbin`;
+writeFileSync(STATS, '1');
+try {
+  await profile(execStorm(PROCESSES));
+  const tools = bwaSamtools();
+  if (typeof tools === 'string') console.log(tools);
+  else await profile(tools);
 } finally {
   writeFileSync(STATS, '0');
 }

@@ -9,17 +9,15 @@
 // another build of the addon (and so of the bpf/ programs), in rotated order, and prints both
 // builds' ratios and the ratio between them: on a busy host the arms of one round share its
 // drift, so that ratio is the steadier before/after figure.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { createBpfSource } from '../../agents/tracer-agent/src/adapters/bpf-source.ts';
 import { describeRatios, median } from './capture.ts';
-import { type Run, settle, timed } from './timed.ts';
+import { type Run, settle } from './timed.ts';
+import { bwaSamtools, execStorm } from './workloads.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const COMPARE_ADDON = process.env.BENCH_COMPARE_ADDON;
-const EXAMPLES = '/usr/share/doc/bowtie2/examples';
 const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8');
 
 interface Arm {
@@ -82,19 +80,8 @@ async function compare(name: string, run: () => Promise<Run>) {
   if (between.length) console.log(`${name}: workload CPU, this build / compared build: ${describeRatios(between)}`);
 }
 
-await compare('exec storm (2,000 x /bin/true from sh)', () =>
-  timed('/bin/sh', ['-c', 'i=0; while [ $i -lt 2000 ]; do /bin/true; i=$((i+1)); done']),
-);
-
-if (existsSync(`${EXAMPLES}/reference/lambda_virus.fa.gz`)) {
-  const dir = mkdtempSync(join(tmpdir(), 'tracer-bench-'));
-  execFileSync(
-    '/bin/sh',
-    ['-c', `zcat ${EXAMPLES}/reference/lambda_virus.fa.gz > ref.fa && bwa index ref.fa 2>/dev/null`],
-    { cwd: dir },
-  );
-  const pipeline = `bwa mem -t 2 ref.fa ${EXAMPLES}/reads/reads_1.fq.gz ${EXAMPLES}/reads/reads_2.fq.gz 2>/dev/null | samtools sort -@ 1 -o out.bam - 2>/dev/null`;
-  await compare('bwa mem + samtools sort (bowtie2-examples lambda)', () => timed('/bin/sh', ['-c', pipeline], dir));
-} else {
-  console.log(`bwa/samtools workload skipped: ${EXAMPLES} missing (apt-get install bowtie2-examples bwa samtools)`);
-}
+const storm = execStorm();
+await compare(storm.name, storm.run);
+const tools = bwaSamtools();
+if (typeof tools === 'string') console.log(tools);
+else await compare(tools.name, tools.run);

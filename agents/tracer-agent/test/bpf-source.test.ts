@@ -382,3 +382,16 @@ function makeMemoryCgroup(limit: number): { procs: string; remove: () => void } 
     },
   };
 }
+
+test('the programs load under a sampling profiler signalling every millisecond', { skip }, async () => {
+  // The verifier gives up with EAGAIN on a pending signal; the addon holds signals while loading.
+  const source = new URL('../src/adapters/bpf-source.ts', import.meta.url).href;
+  const script = `import { createBpfSource } from ${JSON.stringify(source)};
+    const s = await createBpfSource({ bootId: ${JSON.stringify(BOOT_ID)}, descendantsOf: process.pid });
+    console.log(s.loaded.join(','));
+    await s.stop();`;
+  const profiled = run(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${tmp}`, '--input-type=module', '-e', script]);
+  const r = await profiled.done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\bprocess\b/);
+});

@@ -7,6 +7,9 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -311,6 +314,22 @@ static std::vector<struct bpf_program*> TrampolinePrograms(struct bpf_object* ob
   return out;
 }
 
+// The verifier gives up with EAGAIN whenever a signal is pending, and libbpf retries a load
+// only a few times: under a sampling profiler's SIGPROF every millisecond (node --cpu-prof) or
+// any fast timer signal, no program would load. Signals wait on this thread until the load
+// returns; process-directed ones are taken by other threads meanwhile.
+struct SignalsHeld {
+  sigset_t saved;
+  SignalsHeld() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &saved);
+  }
+  ~SignalsHeld() { pthread_sigmask(SIG_SETMASK, &saved, nullptr); }
+  SignalsHeld(const SignalsHeld&) = delete;
+  SignalsHeld& operator=(const SignalsHeld&) = delete;
+};
+
 template <typename Skel, typename Configure>
 static bool LoadObject(const char* name, Context& ctx, Configure configure, bool required,
                        std::vector<Loader::Object*>* objects, std::vector<LoadFailure>* unavailable,
@@ -346,7 +365,11 @@ static bool LoadObject(const char* name, Context& ctx, Configure configure, bool
       for (auto* p : trampolines) bpf_program__set_autoload(p, false);
 
     // Load: create maps, relocate (CO-RE), verify.
-    int err = SkelOps<Skel>::Load(s);
+    int err;
+    {
+      SignalsHeld held;
+      err = SkelOps<Skel>::Load(s);
+    }
     if (err) {
       Failed(f, name, "load", err, mark);
       if (attempt == 0 && (err == -EPERM || err == -ENOTSUPP || err == -EOPNOTSUPP) && !trampolines.empty()) {
