@@ -1,6 +1,6 @@
 // Structured JSON logs on stderr (stdout stays free for a command's own output).
 // TRACER_LOG_LEVEL picks the level; every logger names its component.
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
