@@ -355,10 +355,11 @@ class KafkaConsumerRunner implements ConsumerRunner {
       this.#markReady = resolve;
     });
     const t = options.tuning ?? {};
+    const sessionTimeout = t.sessionTimeoutMs ?? 30_000;
     this.#consumer = kafka.consumer({
       groupId: options.groupId,
-      sessionTimeout: t.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: t.heartbeatIntervalMs ?? 3000,
+      sessionTimeout,
+      heartbeatInterval: t.heartbeatIntervalMs ?? Math.min(3000, Math.floor(sessionTimeout / 3)),
       rebalanceTimeout: t.rebalanceTimeoutMs ?? 60_000,
       maxWaitTimeInMs: t.maxWaitMs ?? 500,
       maxBytesPerPartition: t.maxBytesPerPartition ?? 1024 * 1024,

@@ -75,6 +75,7 @@ export type BatchHandler = (messages: ConsumedMessage[], ctx: BatchContext) => P
 export interface ConsumerTuning {
   /** Time without heartbeat after which the broker drops a member (broker minimum: 6000 by default). */
   sessionTimeoutMs?: number;
+  /** Default: a third of the session timeout, at most 3 s. */
   heartbeatIntervalMs?: number;
   rebalanceTimeoutMs?: number;
   /** Longest a fetch waits for data: the latency floor of an idle consumer. */

@@ -87,6 +87,8 @@ export interface ConsumerConfig extends StoreConfig {
    * that fell behind then holds (and collects) a lot at once. At least one record (900 KiB).
    */
   fetchBytesPerPartition: number;
+  /** A killed consumer's partitions move to the others after this long without its heartbeat. */
+  sessionTimeoutMs: number;
   /** Role that COPYs the append-only event tables; null: insert them as databaseRole. */
   writerRole: string | null;
 }
@@ -100,6 +102,7 @@ export function loadConsumerConfig(env: Env = process.env): ConsumerConfig {
     groupId: r.str('TRACER_INGEST_CONSUMER_GROUP', 'tracer-ingest-raw'),
     concurrency: r.int('TRACER_INGEST_CONSUMER_CONCURRENCY', 2, 1, 64),
     fetchBytesPerPartition: r.int('TRACER_INGEST_CONSUMER_FETCH_BYTES', 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
+    sessionTimeoutMs: r.int('TRACER_INGEST_CONSUMER_SESSION_TIMEOUT_MS', 30_000, 6000, 3_600_000),
     writerRole: r.role('TRACER_INGEST_WRITER_ROLE', 'tracer_ingest_writer'),
   };
   r.done();

@@ -294,6 +294,8 @@ describe('raw consumer', () => {
           ...env.env,
           TRACER_INGEST_CONSUMER_GROUP: group,
           TRACER_INGEST_CONSUMER_FETCH_BYTES: '262144',
+          // Each SIGKILL leaves a dead member the group waits for until its session expires.
+          TRACER_INGEST_CONSUMER_SESSION_TIMEOUT_MS: '6000',
           TRACER_LOG_LEVEL: 'error',
         },
         stdio: ['ignore', 'ignore', 'inherit'],
@@ -306,6 +308,8 @@ describe('raw consumer', () => {
     })();
     // Kill it three times while rows are arriving, each time at a different point.
     const atKill: number[] = [];
+    const t0 = performance.now();
+    const killedAfter: string[] = [];
     for (const fraction of [0.15, 0.4, 0.7]) {
       await eventually(
         `${fraction * 100}% written`,
@@ -314,6 +318,7 @@ describe('raw consumer', () => {
       );
       child.kill('SIGKILL');
       atKill.push(await written(tenant));
+      killedAfter.push(`${((performance.now() - t0) / 1000).toFixed(1)} s`);
       await once(child, 'exit');
       child = start();
     }
@@ -347,7 +352,8 @@ describe('raw consumer', () => {
     }
     const skipped = agentsRows.reduce((n, a) => n + Number(a.duplicates_skipped), 0);
     process.stderr.write(
-      `# killed at ${atKill.join(', ')} of ${total} events written; ${skipped} redelivered events skipped\n`,
+      `# killed at ${atKill.join(', ')} of ${total} events written (after ${killedAfter.join(', ')}); ` +
+        `all written after ${((performance.now() - t0) / 1000).toFixed(1)} s; ${skipped} redelivered events skipped\n`,
     );
   });
 });

@@ -51,7 +51,6 @@ export async function startAttribution(
     tuning: {
       partitionsConsumedConcurrently: config.concurrency,
       sessionTimeoutMs: config.sessionTimeoutMs,
-      heartbeatIntervalMs: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)),
     },
   });
   const service = await serveConsumer({

@@ -37,6 +37,7 @@ export async function startConsumer(
     tuning: {
       partitionsConsumedConcurrently: config.concurrency,
       maxBytesPerPartition: config.fetchBytesPerPartition,
+      sessionTimeoutMs: config.sessionTimeoutMs,
     },
   });
 
