@@ -13,6 +13,7 @@ import {
 } from 'kafkajs';
 import { deadLetterMessage, deadLetterTopicOf } from './dead-letter.ts';
 import { processBatch } from './process-batch.ts';
+import { producerStateLost } from './producer-state.ts';
 import { resolveRetryPolicy } from './retry-policy.ts';
 import type {
   Bus,
@@ -193,14 +194,16 @@ class KafkaBus implements Bus {
 
   async producer(): Promise<Producer> {
     this.#assertOpen();
-    const producer = this.#kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    const make = () =>
+      this.#kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+    const producer = make();
     await producer.connect();
-    const wrapped = new KafkaBusProducer(producer, () => this.#producers.delete(wrapped));
+    const wrapped = new KafkaBusProducer(producer, make, this.#log, () => this.#producers.delete(wrapped));
     this.#producers.add(wrapped);
     return wrapped;
   }
@@ -282,36 +285,59 @@ class KafkaBusProducer implements Producer {
   // one partition can race for them (OUT_OF_ORDER_SEQUENCE_NUMBER), so sends go one at a time.
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
-  readonly #producer: KafkaProducer;
+  #producer: KafkaProducer;
+  readonly #make: () => KafkaProducer;
+  readonly #log: Logger;
   readonly #onClose: () => void;
 
-  constructor(producer: KafkaProducer, onClose: () => void) {
+  constructor(producer: KafkaProducer, make: () => KafkaProducer, log: Logger, onClose: () => void) {
     this.#producer = producer;
+    this.#make = make;
+    this.#log = log;
     this.#onClose = onClose;
+  }
+
+  /** A new producer (a new producer id, sequences from 0) for the next send; this one failed. */
+  async #renew(err: unknown): Promise<void> {
+    this.#log.warn(
+      { err: (err as Error).message },
+      "Kafka refuses this producer's sequence numbers; starting a new producer",
+    );
+    const old = this.#producer;
+    this.#producer = this.#make();
+    await old.disconnect().catch(() => undefined);
+    await this.#producer.connect();
   }
 
   send(topic: string, messages: OutgoingMessage[]): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('producer is closed'));
     if (messages.length === 0) return Promise.resolve();
     const sent = this.#queue.then(() =>
-      this.#producer.send({
-        topic,
-        acks: -1,
-        messages: messages.map((m) => {
-          const out: {
-            key?: string | Buffer | null;
-            value: string | Buffer | null;
-            headers?: IHeaders;
-            partition?: number;
-          } = {
-            key: m.key ?? null,
-            value: m.value,
-          };
-          if (m.headers) out.headers = m.headers;
-          if (m.partition !== undefined) out.partition = m.partition;
-          return out;
+      this.#producer
+        .send({
+          topic,
+          acks: -1,
+          messages: messages.map((m) => {
+            const out: {
+              key?: string | Buffer | null;
+              value: string | Buffer | null;
+              headers?: IHeaders;
+              partition?: number;
+            } = {
+              key: m.key ?? null,
+              value: m.value,
+            };
+            if (m.headers) out.headers = m.headers;
+            if (m.partition !== undefined) out.partition = m.partition;
+            return out;
+          }),
+        })
+        .catch(async (err: unknown) => {
+          // The caller sees this send fail and sends again (at least once); the next one goes out
+          // on a fresh producer instead of failing the same way forever.
+          if (producerStateLost(err) && !this.#closed) await this.#renew(err).catch(() => undefined);
+          throw err;
         }),
-      }),
     );
     this.#queue = sent.catch(() => undefined);
     return sent.then(() => undefined);
