@@ -280,12 +280,23 @@ function topicConfig(spec: TopicSpec): Record<string, string> {
   return config;
 }
 
+function toKafkaMessage(m: OutgoingMessage) {
+  const out: { key?: string | Buffer | null; value: string | Buffer | null; headers?: IHeaders; partition?: number } = {
+    key: m.key ?? null,
+    value: m.value,
+  };
+  if (m.headers) out.headers = m.headers;
+  if (m.partition !== undefined) out.partition = m.partition;
+  return out;
+}
+
 class KafkaBusProducer implements Producer {
   // kafkajs's idempotent producer assigns sequence numbers per request; concurrent sends to
   // one partition can race for them (OUT_OF_ORDER_SEQUENCE_NUMBER), so sends go one at a time.
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
   #producer: KafkaProducer;
+  #connected = true;
   readonly #make: () => KafkaProducer;
   readonly #log: Logger;
   readonly #onClose: () => void;
@@ -305,42 +316,31 @@ class KafkaBusProducer implements Producer {
     );
     const old = this.#producer;
     this.#producer = this.#make();
+    this.#connected = false; // connected by the next send, which fails (and is sent again) if it cannot
     await old.disconnect().catch(() => undefined);
-    await this.#producer.connect();
   }
 
   send(topic: string, messages: OutgoingMessage[]): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('producer is closed'));
     if (messages.length === 0) return Promise.resolve();
-    const sent = this.#queue.then(() =>
-      this.#producer
-        .send({
-          topic,
-          acks: -1,
-          messages: messages.map((m) => {
-            const out: {
-              key?: string | Buffer | null;
-              value: string | Buffer | null;
-              headers?: IHeaders;
-              partition?: number;
-            } = {
-              key: m.key ?? null,
-              value: m.value,
-            };
-            if (m.headers) out.headers = m.headers;
-            if (m.partition !== undefined) out.partition = m.partition;
-            return out;
-          }),
-        })
-        .catch(async (err: unknown) => {
-          // The caller sees this send fail and sends again (at least once); the next one goes out
-          // on a fresh producer instead of failing the same way forever.
-          if (producerStateLost(err) && !this.#closed) await this.#renew(err).catch(() => undefined);
-          throw err;
-        }),
-    );
+    const sent = this.#queue.then(() => this.#send(topic, messages));
     this.#queue = sent.catch(() => undefined);
     return sent.then(() => undefined);
+  }
+
+  async #send(topic: string, messages: OutgoingMessage[]): Promise<unknown> {
+    if (!this.#connected) {
+      await this.#producer.connect();
+      this.#connected = true;
+    }
+    try {
+      return await this.#producer.send({ topic, acks: -1, messages: messages.map(toKafkaMessage) });
+    } catch (err) {
+      // The caller sees this send fail and sends again (at least once); the next one goes out
+      // on a fresh producer instead of failing the same way forever.
+      if (producerStateLost(err) && !this.#closed) await this.#renew(err).catch(() => undefined);
+      throw err;
+    }
   }
 
   async close(): Promise<void> {
