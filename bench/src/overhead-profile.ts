@@ -3,9 +3,10 @@
 // with kernel.bpf_stats_enabled=1, each of the agent's programs' runs and run time (bpftool
 // prog show), per run and per process, and all programs' time as a share of the workload's
 // own CPU time: the kernel-side overhead, measured directly rather than as a difference of
-// two noisy runs (the agent's user-space CPU, on another core, is not in it). Stats are switched off again at the end (they time every
-// program run, so left on they inflate the traced arm of `overhead`). BENCH_ADDON profiles
-// another build of the addon (its bpf/ programs are embedded in it).
+// two noisy runs (the agent's user-space CPU, on another core, is not in it). Stats are
+// switched off again at the end (they time every program run, so left on they inflate the
+// traced arm of `overhead`). BENCH_ADDON profiles another build of the addon (its bpf/
+// programs are embedded in it).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';

@@ -64,10 +64,10 @@ async function compare(name: string, run: () => Promise<Run>) {
     plain.push(untraced!.wallMs);
     traced.forEach((t, k) => {
       arms[k]!.wall.push(t.traced.wallMs / untraced!.wallMs);
-      arms[k]!.cpu.push(t.traced.cpuMs / Math.max(untraced!.cpuMs, 10));
+      arms[k]!.cpu.push(t.traced.cpuMs / untraced!.cpuMs);
       arms[k]!.agentCpu.push(t.agentMs / t.traced.wallMs);
     });
-    if (traced.length > 1) between.push(traced[0]!.traced.cpuMs / Math.max(traced[1]!.traced.cpuMs, 10));
+    if (traced.length > 1) between.push(traced[0]!.traced.cpuMs / traced[1]!.traced.cpuMs);
   }
   arms.forEach((a, k) => {
     const label = k === 0 ? '' : ` [agent from ${addons[k]}]`;

@@ -7,8 +7,8 @@
 //   errors     base + failed-syscall hooks, no time by class
 //   full       base + failed-syscall hooks + syscall time by class (the default)
 // The figure is the workload's own CPU time (user + system of the whole process tree, from
-// wait4, bench/src/timed.ts): BPF programs run in the traced processes, so their cost lands there, and CPU
-// time is steadier than wall time on a shared machine. Ratios are per round (arm / base or
+// wait4, src/timed.ts): BPF programs run in the traced processes, so their cost lands there,
+// and CPU time is steadier than wall time on a shared machine. Ratios are per round (arm / base or
 // arm / untraced of the same round), then the median; the spread says how noisy it was.
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';

@@ -201,9 +201,8 @@ class KafkaBus implements Bus {
         allowAutoTopicCreation: false,
         createPartitioner: Partitioners.DefaultPartitioner,
       });
-    const producer = make();
-    await producer.connect();
-    const wrapped = new KafkaBusProducer(producer, make, this.#log, () => this.#producers.delete(wrapped));
+    const wrapped = new KafkaBusProducer(make, this.#log, () => this.#producers.delete(wrapped));
+    await wrapped.connect();
     this.#producers.add(wrapped);
     return wrapped;
   }
@@ -296,16 +295,21 @@ class KafkaBusProducer implements Producer {
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
   #producer: KafkaProducer;
-  #connected = true;
+  #connected = false;
   readonly #make: () => KafkaProducer;
   readonly #log: Logger;
   readonly #onClose: () => void;
 
-  constructor(producer: KafkaProducer, make: () => KafkaProducer, log: Logger, onClose: () => void) {
-    this.#producer = producer;
+  constructor(make: () => KafkaProducer, log: Logger, onClose: () => void) {
+    this.#producer = make();
     this.#make = make;
     this.#log = log;
     this.#onClose = onClose;
+  }
+
+  async connect(): Promise<void> {
+    await this.#producer.connect();
+    this.#connected = true;
   }
 
   /** A new producer (a new producer id, sequences from 0) for the next send; this one failed. */
@@ -316,7 +320,7 @@ class KafkaBusProducer implements Producer {
     );
     const old = this.#producer;
     this.#producer = this.#make();
-    this.#connected = false; // connected by the next send, which fails (and is sent again) if it cannot
+    this.#connected = false; // the next send connects it, and fails (to be sent again) if it cannot
     await old.disconnect().catch(() => undefined);
   }
 
@@ -329,16 +333,13 @@ class KafkaBusProducer implements Producer {
   }
 
   async #send(topic: string, messages: OutgoingMessage[]): Promise<unknown> {
-    if (!this.#connected) {
-      await this.#producer.connect();
-      this.#connected = true;
-    }
+    if (!this.#connected) await this.connect();
     try {
       return await this.#producer.send({ topic, acks: -1, messages: messages.map(toKafkaMessage) });
     } catch (err) {
       // The caller sees this send fail and sends again (at least once); the next one goes out
       // on a fresh producer instead of failing the same way forever.
-      if (producerStateLost(err) && !this.#closed) await this.#renew(err).catch(() => undefined);
+      if (producerStateLost(err) && !this.#closed) await this.#renew(err);
       throw err;
     }
   }
