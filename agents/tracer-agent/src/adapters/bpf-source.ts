@@ -348,8 +348,13 @@ export class BpfSource implements TelemetrySource {
   }
 
   /** What could not be loaded or attached, and why: capture without it. */
-  get unavailable(): { program: string; step: string; reason: string }[] {
-    return this.tracer.unavailable.map((p) => ({ program: p.program, step: p.step, reason: p.detail || p.message }));
+  get unavailable(): { program: string; step: string; errno: number; reason: string }[] {
+    return this.tracer.unavailable.map((p) => ({
+      program: p.program,
+      step: p.step,
+      errno: p.errno,
+      reason: p.detail || p.message,
+    }));
   }
 
   async start(onBatch: (batch: SourceRecord[]) => void): Promise<void> {
@@ -517,8 +522,9 @@ export async function createBpfSource(options: BpfSourceOptions): Promise<BpfSou
   }
   for (const p of tracer.unavailable) {
     // A kernel that refuses trampolines or lacks a function says so on every run: not news
-    // for the user's stderr. The reason stays on `unavailable`.
-    const level = isKernelLimitation(p) ? 'debug' : 'info';
+    // for the user's stderr. The reason stays on `unavailable`. Anything else (the verifier
+    // refusing one of ours) loses part of the capture, and the user hears it.
+    const level = isKernelLimitation(p) ? 'debug' : 'warn';
     log[level](
       { program: p.program, step: p.step, errno: p.errno },
       `BPF ${p.program} unavailable: ${p.detail || p.message}`,
