@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isShellOrWrapper, labelTool, splitCommands } from './tool-label.ts';
+import { isShellOrWrapper, labelTool } from './tool-label.ts';
 
 const cases: Array<[string[], string]> = [
   [['/usr/bin/bwa', 'mem', '-t', '4', 'ref.fa', 'r1.fq'], 'bwa mem'],
@@ -47,13 +47,4 @@ test('knows shells and wrappers', () => {
   assert.equal(isShellOrWrapper(['bash', '-c', 'x']), true);
   assert.equal(isShellOrWrapper(['/usr/bin/time', 'x']), true);
   assert.equal(isShellOrWrapper(['bwa']), false);
-});
-
-test('splits shell strings into simple commands, keeping quotes and redirections', () => {
-  assert.deepEqual(splitCommands(`a 'b c' "d \\"e\\"" 2>&1 | f &>/dev/null && g # comment\nh`), [
-    ['a', 'b c', 'd "e"', '2>&1'],
-    ['f', '&>/dev/null'],
-    ['g'],
-    ['h'],
-  ]);
 });

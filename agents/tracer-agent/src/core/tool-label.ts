@@ -4,6 +4,8 @@
 // (`samtools sort`). The simple grouping of `tracer run`; engine-aware attribution with a
 // rules file is its own issue (DESIGN.md section 7).
 
+import { dropRedirections, shellWords, splitShellCommands } from '@tracer/shell';
+
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'fish', 'csh', 'tcsh']);
 
 /** Per wrapper: options that take a value, and how many positional args precede the command. */
@@ -204,8 +206,8 @@ function skipOptions(args: readonly string[], syntax: WrapperSyntax): number {
 function splitStringOption(argv: readonly string[]): string[] | undefined {
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '-S' || a === '--split-string') return tokenizeWords(argv[i + 1] ?? '').concat(argv.slice(i + 2));
-    if (a.startsWith('--split-string=')) return tokenizeWords(a.slice(15)).concat(argv.slice(i + 1));
+    if (a === '-S' || a === '--split-string') return shellWords(argv[i + 1] ?? '').concat(argv.slice(i + 2));
+    if (a.startsWith('--split-string=')) return shellWords(a.slice(15)).concat(argv.slice(i + 1));
     if (!a.startsWith('-')) return undefined;
   }
   return undefined;
@@ -275,7 +277,7 @@ function labelJava(argv: readonly string[]): string {
 
 /** The program of the first command in a shell string that does real work. */
 function labelCommandString(script: string, depth: number): string | undefined {
-  const commands = splitCommands(script);
+  const commands = splitShellCommands(script);
   let fallback: string[] | undefined;
   for (const words of commands) {
     let cmd = dropRedirections(words);
@@ -291,92 +293,4 @@ function labelCommandString(script: string, depth: number): string | undefined {
     return labelArgv(cmd, depth);
   }
   return fallback ? labelArgv(fallback, depth) : undefined;
-}
-
-/** Removes `> file`, `2>&1`, `<in` and the like from a command's words. */
-function dropRedirections(words: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < words.length; i++) {
-    const m = /^(?:[0-9]*|&)(?:>>?|<<?<?|>&|<&|>\|)(.*)$/.exec(words[i]!);
-    if (!m) out.push(words[i]!);
-    else if (m[1] === '') i++; // the target is the next word
-  }
-  return out;
-}
-
-/** Splits a shell string into simple commands (lists of words); quotes and escapes respected. */
-export function splitCommands(script: string): string[][] {
-  const commands: string[][] = [];
-  let words: string[] = [];
-  let word = '';
-  let inWord = false;
-  const endWord = () => {
-    if (inWord) words.push(word);
-    word = '';
-    inWord = false;
-  };
-  const endCommand = () => {
-    endWord();
-    if (words.length > 0) commands.push(words);
-    words = [];
-  };
-  for (let i = 0; i < script.length; i++) {
-    const c = script[i]!;
-    if (c === "'") {
-      const end = script.indexOf("'", i + 1);
-      word += script.slice(i + 1, end < 0 ? undefined : end);
-      inWord = true;
-      i = end < 0 ? script.length : end;
-    } else if (c === '"') {
-      let j = i + 1;
-      while (j < script.length && script[j] !== '"') {
-        if (script[j] === '\\' && j + 1 < script.length) j++;
-        word += script[j];
-        j++;
-      }
-      inWord = true;
-      i = j;
-    } else if ((c === '$' && script[i + 1] === '(') || c === '`') {
-      // A command substitution stays inside its word: `in $(seq 10)` is not a command.
-      const end = c === '`' ? script.indexOf('`', i + 1) : matchingParen(script, i + 1);
-      const stop = end < 0 ? script.length - 1 : end;
-      word += script.slice(i, stop + 1);
-      inWord = true;
-      i = stop;
-    } else if (c === '\\' && i + 1 < script.length) {
-      if (script[i + 1] !== '\n') word += script[i + 1];
-      inWord = true;
-      i++;
-    } else if (c === '#' && !inWord) {
-      const nl = script.indexOf('\n', i);
-      i = nl < 0 ? script.length : nl - 1;
-    } else if (c === ';' || c === '&' || c === '|' || c === '\n' || c === '(' || c === ')') {
-      // `2>&1` and `>|` stay inside a redirection word.
-      if (((c === '&' || c === '|') && /[<>]$/.test(word)) || (c === '&' && script[i + 1] === '>')) {
-        word += c;
-        continue;
-      }
-      endCommand();
-    } else if (c === ' ' || c === '\t') {
-      endWord();
-    } else {
-      word += c;
-      inWord = true;
-    }
-  }
-  endCommand();
-  return commands;
-}
-
-function matchingParen(text: string, open: number): number {
-  let depth = 0;
-  for (let i = open; i < text.length; i++) {
-    if (text[i] === '(') depth++;
-    else if (text[i] === ')' && --depth === 0) return i;
-  }
-  return -1;
-}
-
-export function tokenizeWords(text: string): string[] {
-  return splitCommands(text.replace(/[;&|()\n]/g, ' ')).flat();
 }

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { dropRedirections, shellWords, simpleCommands, splitShellCommands } from '../src/index.ts';
+
+test('splits shell strings into simple commands, keeping quotes and redirections', () => {
+  assert.deepEqual(splitShellCommands(`a 'b c' "d \\"e\\"" 2>&1 | f &>/dev/null && g # comment\nh`), [
+    ['a', 'b c', 'd "e"', '2>&1'],
+    ['f', '&>/dev/null'],
+    ['g'],
+    ['h'],
+  ]);
+});
+
+test('a command substitution stays inside its word; a continuation line joins', () => {
+  assert.deepEqual(splitShellCommands('for f in $(ls *.fq | sort); do gzip `echo $f`; done'), [
+    ['for', 'f', 'in', '$(ls *.fq | sort)'],
+    ['do', 'gzip', '`echo $f`'],
+    ['done'],
+  ]);
+  assert.deepEqual(splitShellCommands('bwa mem \\\n  ref.fa r1.fq'), [['bwa', 'mem', 'ref.fa', 'r1.fq']]);
+});
+
+test('redirections go, with their targets when those are separate words', () => {
+  assert.deepEqual(dropRedirections(['sort', '>', 'out', '2>&1', '<in', '>|', 'f', '<<<', 'x', 'y', '&>>log']), [
+    'sort',
+    'y',
+  ]);
+  assert.deepEqual(simpleCommands('> empty.txt; samtools sort -o out.bam in.bam 2> err.log'), [
+    ['samtools', 'sort', '-o', 'out.bam', 'in.bam'],
+  ]);
+});
+
+test('every word of a string, across its commands', () => {
+  assert.deepEqual(shellWords('a; b|c && "d e"'), ['a', 'b', 'c', 'd e']);
+});
