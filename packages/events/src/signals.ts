@@ -1,6 +1,11 @@
 // Linux signal names by number (x86 and arm64 share them): process.exit and oom events carry
 // the number, people read the name.
 
+export const SIGKILL = 9;
+export const SIGPIPE = 13;
+export const SIGTERM = 15;
+export const SIGXCPU = 24;
+
 export const signalNames: Record<number, string> = {
   1: 'SIGHUP',
   2: 'SIGINT',

@@ -4,6 +4,7 @@ import { Value } from '@sinclair/typebox/value';
 import { AttributionChange } from '@tracer/events';
 import { newPeakTracker, peakExit, peakSet } from './resources.ts';
 import { EventBuilder, MiB, replay } from './test-events.ts';
+import { renderTree } from './tree.ts';
 
 /** A snakemake run with one job whose processes are given by `body`. */
 function oneTask(body: (b: EventBuilder) => void) {
@@ -89,6 +90,27 @@ test('an OOM-killed tool makes its task killed even though the shell exited 137'
   assert.equal(t.status, 'killed');
   assert.equal(t.oomKilled, true);
   assert.equal(t.tools[0]!.status, 'killed');
+});
+
+test('a writer stopped by SIGPIPE when its reader had enough is no kill; 141 under pipefail is a failure', () => {
+  const b = new EventBuilder().start(1);
+  b.exec(1, ['snakemake', '-c2'], { cwd: '/w' });
+  b.spawn(2, 1, ['/usr/bin/bash', '-c', 'zcat r.fq.gz | head -n 4000 > sample.fq'], { cwd: '/w' });
+  b.spawn(3, 2, ['zcat', 'r.fq.gz']).spawn(4, 2, ['head', '-n', '4000']);
+  b.exit(4, 0).exit(3, 0, { signal: 13 }).exit(2, 0);
+  b.spawn(5, 1, ['/usr/bin/bash', '-c', 'set -o pipefail; zcat s.fq.gz | head -n 1'], { cwd: '/w' });
+  b.spawn(6, 5, ['zcat', 's.fq.gz']).spawn(7, 5, ['head', '-n', '1']);
+  b.exit(7, 0).exit(6, 0, { signal: 13 }).exit(5, 141).exit(1, 1);
+  const { tree } = replay(b.events, null);
+  const tasks = tree.runs[0]!.steps.flatMap((s) => s.tasks);
+  assert.deepEqual(
+    tasks.map((t) => [t.status, t.exitCode, t.tools.map((x) => [x.name, x.status, x.signal])]),
+    [
+      ['succeeded', 0, [['gzip', 'succeeded', 13]]],
+      ['failed', 141, [['gzip', 'succeeded', 13]]],
+    ],
+  );
+  assert.match(renderTree(tree), /gzip \(pid 3\) · stopped by SIGPIPE \(its reader closed the pipe\)/);
 });
 
 test('a shell reporting 128+N for a child killed by signal N: killed; other non-zero: failed', () => {

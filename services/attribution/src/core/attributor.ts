@@ -13,6 +13,7 @@ import type {
   TaskRecord,
   ToolExecutionRecord,
 } from '@tracer/events';
+import { SIGPIPE } from '@tracer/events';
 import { argoBatchDetector } from './argo-batch.ts';
 import { cwlDetector } from './cwl.ts';
 import type { AttributionOps, EngineDetector, ExecContext, RunMatch, TaskMatch, TaskRename } from './detector.ts';
@@ -648,7 +649,11 @@ function onSample(state: AttributionState, e: EventOf<'process.sample'>): void {
 const INHERITED_PEAK_SLACK = 1.05;
 
 export function statusFromExit(code: number | null, signal: number | null, oomKilled: boolean): ExecutionStatus {
-  if (oomKilled || signal !== null) return 'killed';
+  if (oomKilled) return 'killed';
+  // A writer whose reader stopped early (`zcat | head`) has done all that was wanted of it.
+  // If the reader failed instead, that failure is the reader's own.
+  if (signal === SIGPIPE) return 'succeeded';
+  if (signal !== null) return 'killed';
   return code === null || code === 0 ? 'succeeded' : 'failed';
 }
 
@@ -735,8 +740,9 @@ function endTask(state: AttributionState, run: RunState, task: TaskState, root: 
     // A shell reports a child killed by signal N as 128+N: the task was killed, not failed.
     if (status === 'failed' && task.exitCode !== null && task.exitCode > 128 && task.exitCode <= 192) {
       const sig = task.exitCode - 128;
+      // Not 141: under pipefail that is the shell's own verdict on a SIGPIPE'd writer.
       for (const upid of task.procs) {
-        if (state.procs.get(upid)?.exit?.signal === sig) status = 'killed';
+        if (sig !== SIGPIPE && state.procs.get(upid)?.exit?.signal === sig) status = 'killed';
       }
     }
     task.status = status;

@@ -1,6 +1,6 @@
 // The run > step > task > tool tree of a trace, as data (`tracer trace tree --json`) and as
 // text for a terminal. Built from the attributor's state; no I/O.
-import type { ExecutionStatus, Resources } from '@tracer/events';
+import { type ExecutionStatus, type Resources, SIGPIPE, signalName } from '@tracer/events';
 import { runRecord, stepRecord, taskRecord, toolRecord } from './attributor.ts';
 import type { AttributionState, ToolState } from './types.ts';
 
@@ -12,6 +12,7 @@ export interface TreeTool {
   pids: number[];
   status: ExecutionStatus;
   exitCode: number | null;
+  signal: number | null;
   resources: Resources;
 }
 
@@ -112,6 +113,7 @@ export function buildTree(state: AttributionState): TraceTree {
                       pids: x.pids,
                       status: x.status,
                       exitCode: x.exitCode,
+                      signal: x.signal,
                       resources: x.resources,
                     };
                   }),
@@ -169,7 +171,7 @@ function statusText(
 ): string {
   if (status === 'running') return 'running';
   if (oom) return 'killed (OOM)';
-  if (signal !== null) return `killed (signal ${signal})`;
+  if (signal !== null) return `killed (${signalName(signal)})`;
   return exitCode !== null && exitCode !== 0 ? `${status} (exit ${exitCode})` : status;
 }
 
@@ -198,7 +200,12 @@ export function renderTree(tree: TraceTree): string {
         task.tools.forEach((tool, xi) => {
           const lastTool = xi === task.tools.length - 1;
           const pids = tool.pids.length > 3 ? `${tool.pids.slice(0, 3).join(',')},…` : tool.pids.join(',');
-          const st = tool.status === 'succeeded' ? '' : ` · ${statusText(tool.status, tool.exitCode)}`;
+          const st =
+            tool.signal === SIGPIPE
+              ? ' · stopped by SIGPIPE (its reader closed the pipe)'
+              : tool.status === 'succeeded'
+                ? ''
+                : ` · ${statusText(tool.status, tool.exitCode, tool.signal)}`;
           const peak = `${formatBytes(tool.resources.peakRssBytes)}${tool.resources.peakRssUnknownProcessCount ? '+?' : ''}`;
           out.push(
             `${tc}${lastTool ? '└─ ' : '├─ '}${tool.name} (pid ${pids})${st} · cpu ${formatDuration(tool.resources.cpuNs)} · peak ${peak}`,

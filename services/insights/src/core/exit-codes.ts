@@ -2,15 +2,10 @@
 // 137 is SIGKILL and 139 SIGSEGV whether the kernel or a wrapper tells us.
 import { signalName } from '@tracer/events';
 
-export { signalName, signalNames } from '@tracer/events';
+export { SIGKILL, SIGPIPE, SIGTERM, SIGXCPU, signalName, signalNames } from '@tracer/events';
 
 /** Signals that mean the program itself crashed (as opposed to being told to stop). */
 export const crashSignals = new Set([4, 5, 6, 7, 8, 11, 31]);
-
-export const SIGKILL = 9;
-export const SIGTERM = 15;
-export const SIGPIPE = 13;
-export const SIGXCPU = 24;
 
 const signalMeanings: Record<number, string> = {
   2: 'interrupted (Ctrl-C or SIGINT from a wrapper)',
