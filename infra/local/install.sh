@@ -23,7 +23,7 @@ apt_packages=(
   ca-certificates postgresql-15 redis-server openjdk-17-jre-headless openjdk-17-jdk-headless maven
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make g++ python3
   time procps util-linux iproute2
-  bwa samtools bowtie2 bowtie2-examples snakemake cwltool
+  bwa samtools bowtie2 bowtie2-examples snakemake cwltool toil
 )
 # npm (Debian's, with its Node 18) only bootstraps Node.js 24 below; skipped once that is in place.
 if [ "$("$node_dir/bin/node" --version 2>/dev/null)" != "v$node_version" ] && ! command -v npm >/dev/null; then

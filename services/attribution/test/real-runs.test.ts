@@ -322,6 +322,83 @@ describe('cwltool under tracer run', {
   }
 });
 
+// --- toil-cwl-runner ---------------------------------------------------------------------------
+
+/** toil's own account, from its leader log: every issue of a CWLJob, failed or not. */
+function toilJobs(stderr: string): Array<{ job: string; status: string }> {
+  const issued = [...stderr.matchAll(/Issued job 'CWLJob' (\S+) (kind-\S+) v\d+/g)].map((m) => ({
+    job: m[1]!,
+    id: m[2]!,
+  }));
+  const failures = new Map<string, number>();
+  for (const m of stderr.matchAll(/Job failed with exit value \d+: 'CWLJob' \S+ (kind-\S+) v\d+/g))
+    failures.set(m[1]!, (failures.get(m[1]!) ?? 0) + 1);
+  // An issue failed when toil says so; its retry is the next issue of the same job.
+  return issued.map(({ job, id }) => {
+    const left = failures.get(id) ?? 0;
+    if (left > 0) failures.set(id, left - 1);
+    return { job, status: left > 0 ? 'failed' : 'succeeded' };
+  });
+}
+
+describe('toil-cwl-runner under tracer run', {
+  skip: !have('toil-cwl-runner') && 'toil is not installed (apt-get install toil)',
+}, () => {
+  for (const fail of ['', 'B']) {
+    test(fail ? 'a run whose B mapping fails, retried once by toil' : 'a succeeding run', {
+      timeout: ENGINE_TIMEOUT_MS + 30_000,
+    }, (t) => {
+      const why = tracerRunUnavailable();
+      if (why) return t.skip(why);
+      const dir = cwlDir(fail ? 'toil-fail' : 'toil-ok', fail);
+      const trace = join(dir, 'trace.jsonl');
+      const run = traced(dir, trace, [
+        'toil-cwl-runner',
+        '--jobStore',
+        join(dir, 'js'),
+        '--outdir',
+        'out',
+        'align.cwl',
+        'job.yml',
+      ]);
+      assert.equal(run.status, fail ? 1 : 0, run.stderr.slice(-2000));
+      const tree = treeOf(trace);
+      assert.equal(tree.runs.length, 1);
+      assert.equal(tree.runs[0]!.engine, 'toil');
+      assert.equal(tree.runs[0]!.status, fail ? 'failed' : 'succeeded');
+      const theirs = toilJobs(run.stderr)
+        .map((j) => `${j.job} | ${j.status}`)
+        .sort();
+      const ours = tasksOf(tree);
+      if (run.mode === 'proc') {
+        t.diagnostic('proc mode: comparing job count and statuses only');
+        assert.deepEqual(ours.map((x) => x.status).sort(), theirs.map((x) => x.split(' | ')[1]).sort());
+        return;
+      }
+      assert.deepEqual(ours.map((x) => `${x.name} | ${x.status}`).sort(), theirs);
+      // Steps are the workflow's, not one per scatter shard; the failed job is B's (shard 1).
+      assert.deepEqual(
+        [...new Set(ours.map((x) => x.step))].sort(),
+        fail ? ['index', 'map'] : ['index', 'map', 'sort'],
+      );
+      if (fail)
+        assert.deepEqual(
+          ours.filter((x) => x.status === 'failed').map((x) => x.name),
+          ['align.cwl.1.map.cwl', 'align.cwl.1.map.cwl'],
+        );
+      const tools = (step: string) =>
+        [
+          ...new Set(
+            ours.filter((x) => x.step === step && x.status === 'succeeded').flatMap((x) => x.tools.map((y) => y.name)),
+          ),
+        ].sort();
+      assert.deepEqual(tools('index'), ['bwa index']);
+      assert.deepEqual(tools('map'), ['bwa mem', 'samtools view']);
+      if (!fail) assert.deepEqual(tools('sort'), ['samtools sort']);
+    });
+  }
+});
+
 // --- Nextflow task-wrapper layout ----------------------------------------------------------------
 
 describe('the Nextflow layout under tracer run', {

@@ -19,6 +19,9 @@ test('the summary puts failures first, OOM kills before signals before exit code
   assert.match(lines[failures + 3]!, /^ {2}exit 3 +python3 check\.py +pid 1003 +step 3/);
   assert.equal(lines[failures + 7], '      | ValueError: bad input');
   assert.ok(text.indexOf('Failures') < text.indexOf('run demo'), 'failures before the table');
+  // Under the engine-aware tree, the simple grouping's step count would contradict it.
+  const header = renderSummary(fixtureTable('bpf-pipeline-failures.jsonl'), { headerOnly: true }).split('\n')[0];
+  assert.equal(header, 'tracer: demo -- exit 3 after 5.20s, 10 processes');
 });
 
 test('the table is aligned: run, root, steps, and tools of multi-tool steps', () => {

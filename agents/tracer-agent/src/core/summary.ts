@@ -62,7 +62,7 @@ export function renderSummary(table: ProcessTable, options: SummaryOptions = {})
   const run = groupRun(table);
   const lines: string[] = [];
 
-  lines.push(...renderHeader(table, run, options.tracePath));
+  lines.push(...renderHeader(table, run, options.tracePath, !options.headerOnly));
   if (!options.headerOnly) lines.push(...renderFailuresAndTable(table, run, { maxSteps, maxFailures, stderrLines }));
 
   const running = run.agg.running;
@@ -132,12 +132,14 @@ function renderFailuresAndTable(
   return lines;
 }
 
-function renderHeader(table: ProcessTable, run: RunGroup, tracePath?: string): string[] {
+/** `withSteps`: the simple grouping's step count, left out when the engine-aware tree follows. */
+function renderHeader(table: ProcessTable, run: RunGroup, tracePath: string | undefined, withSteps: boolean): string[] {
   const meta = table.meta;
   const rootStatus = run.root ? formatStatus(statusOf(run.root)) : '?';
   const title = run.pipeline !== undefined && meta?.run !== undefined ? `${run.pipeline} / ${run.name}` : run.name;
+  const steps = withSteps ? `, ${run.steps.length} step${run.steps.length === 1 ? '' : 's'}` : '';
   const out = [
-    `tracer: ${title} -- ${rootStatus} after ${formatDuration(run.agg.wallNs)}, ${run.agg.processes} process${run.agg.processes === 1 ? '' : 'es'}, ${run.steps.length} step${run.steps.length === 1 ? '' : 's'}`,
+    `tracer: ${title} -- ${rootStatus} after ${formatDuration(run.agg.wallNs)}, ${run.agg.processes} process${run.agg.processes === 1 ? '' : 'es'}${steps}`,
     `  command: ${run.command.join(' ')}`,
   ];
   if (meta)

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { toilStep } from './cwl.ts';
 import { EventBuilder, fixtureEvents, outline, replay } from './test-events.ts';
 
 // fixtures/cwltool-*.strace.jsonl: cwltool 3.1 (Debian 12) running test/workflows/cwl/align.cwl
@@ -69,4 +70,12 @@ test('cwltool --version is not a run', () => {
   b.exec(1, ['cwltool', '--version']).exit(1);
   const { tree } = replay(b.events, null);
   assert.equal(tree.runs[0]!.engine, 'script');
+});
+
+test("toil 5.9's job names: the CWL step, for plain steps and scatter shards", () => {
+  assert.equal(toilStep('align.cwl.index.index.cwl'), 'index');
+  assert.equal(toilStep('align.cwl.0.map.cwl'), 'map');
+  assert.equal(toilStep('align.cwl.12.bwa.mem.cwl'), 'bwa.mem');
+  assert.equal(toilStep('outer.cwl.sub.sub.cwl.3.sort.cwl'), 'sort');
+  assert.equal(toilStep('bwa_mem.cwl'), 'bwa_mem');
 });

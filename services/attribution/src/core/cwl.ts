@@ -11,7 +11,9 @@
 // toil-cwl-runner: jobs run in worker processes (`_toil_worker JOBNAME JOBSTORE JOBSTOREID`,
 // or `python -m toil.worker ...`) that start the tool; workers of workflow plumbing
 // (CWLWorkflow, CWLScatter, CWLGather, ResolveIndirect) run no tool and are not tasks. The
-// leader's `'CWLJob' map kind-CWLJob/instance-xyz` lines name a job store id's step.
+// leader's `Issued job 'CWLJob' align.cwl.0.map.cwl kind-CWLJob/instance-xyz v1` lines (toil
+// 5.9, seen live) name a job store id's job: WORKFLOW.cwl. then the step id and its run file
+// (`index.index.cwl`), or for a scatter shard its index and the run file (`0.map.cwl`).
 import { basename, resolvePath } from './argv.ts';
 import { type EngineDetector, isoSeconds, takeLines } from './detector.ts';
 import { toolDisplayName } from './tool-rules.ts';
@@ -104,7 +106,7 @@ export const cwlDetector: EngineDetector = {
       if (!w || TOIL_PLUMBING.has(w.jobName)) return null;
       const display = st.toilNames.get(w.jobStoreId);
       return {
-        step: display?.replace(/\.cwl$/, '') ?? w.jobName,
+        step: display ? toilStep(display) : w.jobName,
         name: display ?? w.jobName,
         engineTaskId: w.jobStoreId || null,
         workDir: image.cwd,
@@ -165,11 +167,23 @@ export const cwlDetector: EngineDetector = {
       if (m) {
         st.toilNames.set(m[3]!, m[2]!);
         const task = findTask(run, (t) => t.engineTaskId === m![3] && t.stepName !== m![2]);
-        if (task) ops.renameTask(task, { step: m[2]!.replace(/\.cwl$/, ''), name: m[2]!, provisional: false });
+        if (task) ops.renameTask(task, { step: toilStep(m[2]!), name: m[2]!, provisional: false });
       }
     }
   },
 };
+
+/** The CWL step of a toil job name: `align.cwl.index.index.cwl` -> index, `align.cwl.0.map.cwl` -> map. */
+export function toilStep(jobName: string): string {
+  const name = jobName.replace(/\.cwl$/, '');
+  const inner = name.lastIndexOf('.cwl.');
+  if (inner < 0) return name;
+  const parts = name.slice(inner + 5).split('.');
+  if (!/^\d+$/.test(parts[0]!)) return parts[0]!;
+  // Scatter shards: their indices, then the run file, which names the step.
+  while (parts.length > 1 && /^\d+$/.test(parts[0]!)) parts.shift();
+  return parts.join('.');
+}
 
 function findTask(run: RunState, f: (t: TaskState) => boolean): TaskState | undefined {
   for (const t of run.tasks.values()) if (f(t)) return t;

@@ -34,7 +34,7 @@ export function taskRefsByUpid(index: AttributionIndex): Map<string, TaskRef> {
   const refOf = (task: TaskRecord, tool?: string): TaskRef => {
     const run = index.runs.get(task.runId);
     return {
-      ...(run ? { pipeline: run.pipeline } : {}),
+      ...(run ? { pipeline: run.pipeline, engine: run.engine } : {}),
       runId: task.runId,
       stepId: task.stepId,
       step: task.step,
@@ -47,7 +47,8 @@ export function taskRefsByUpid(index: AttributionIndex): Map<string, TaskRef> {
   // A run's root process carries the run alone, so processes outside any task (a script's
   // housekeeping commands) still name the run they belong to.
   for (const run of index.runs.values()) {
-    if (run.rootUpid) out.set(run.rootUpid, { pipeline: run.pipeline, runId: run.id, isRunRoot: true });
+    if (run.rootUpid)
+      out.set(run.rootUpid, { pipeline: run.pipeline, engine: run.engine, runId: run.id, isRunRoot: true });
   }
   for (const task of index.tasks.values()) {
     if (task.rootUpid) out.set(task.rootUpid, { ...refOf(task), isTaskRoot: true });
@@ -58,7 +59,7 @@ export function taskRefsByUpid(index: AttributionIndex): Map<string, TaskRef> {
       const run = index.runs.get(tool.runId);
       const base = task
         ? refOf(task, tool.name)
-        : { ...(run ? { pipeline: run.pipeline } : {}), runId: tool.runId, tool: tool.name };
+        : { ...(run ? { pipeline: run.pipeline, engine: run.engine } : {}), runId: tool.runId, tool: tool.name };
       const existing = out.get(upid);
       out.set(upid, { ...base, ...(existing?.isTaskRoot ? { isTaskRoot: true } : {}) });
     }

@@ -17,6 +17,8 @@ export type { ErrorEntry, Insight, InsightKind, RootCauseCategory };
 /** Where a process sits in pipeline > run > step > task, as attribution decided (all optional). */
 export interface TaskRef {
   pipeline?: string;
+  /** The run's engine (`nextflow`, `snakemake`, `toil`, `script`, ...). */
+  engine?: string;
   runId?: string;
   stepId?: string;
   /** Step name: the key of its history and of per-step settings. */

@@ -64,3 +64,34 @@ test('the same command run twice, both successful, is no retry', () => {
     .exit(100);
   assert.deepEqual(analyzeTrace(t.events), []);
 });
+
+test("toil's per-attempt launcher (sh -c _toil_worker ...) is no second retry of the task it starts", () => {
+  const t = traceBuilder();
+  const worker = ['/bin/sh', '-c', '_toil_worker CWLJob file:/w/js kind-CWLJob/instance-952sql3a'];
+  const attribution = (p: { argv: string[]; pid: number }) =>
+    p.argv[1] === '/usr/bin/_toil_worker'
+      ? { taskKey: 'kind-CWLJob/instance-952sql3a', taskId: `attempt-${p.pid}`, step: 'map', isTaskRoot: true }
+      : p.argv[1] === '/usr/bin/toil-cwl-runner'
+        ? { isRunRoot: true }
+        : undefined;
+  t.at(0).exec(10, ['/usr/bin/python3', '/usr/bin/toil-cwl-runner', 'align.cwl', 'job.yml']);
+  for (const [at, pid] of [
+    [1, 100],
+    [5, 200],
+  ] as const) {
+    t.at(at)
+      .exec(pid, worker, { ppid: 10 })
+      .exec(pid + 1, ['/usr/bin/python3', '/usr/bin/_toil_worker', ...worker[2]!.split(' ').slice(1)], { ppid: pid })
+      .exec(pid + 2, ['/bin/sh', '-c', 'test -s B.fq && bwa mem ref.fa B.fq'], { ppid: pid + 1 })
+      .at(at + 1)
+      .exit(pid + 2, { code: 1 })
+      .exit(pid + 1, { code: 1 })
+      .exit(pid, { code: 1 });
+  }
+  t.at(9).exit(10, { code: 1 });
+  const retries = analyzeTrace(t.events, { attribution }).filter((i) => i.kind === 'retry' && i.state === 'open');
+  assert.deepEqual(
+    retries.map((i) => [i.pid, i.summary.replace(/ \(pid.*?\)/, '')]),
+    [[201, '_toil_worker is attempt 2 of the same task after 1 failed attempt(s) (exit 1); this attempt failed.']],
+  );
+});

@@ -9,19 +9,25 @@ import { who } from './format.ts';
 import { failureId } from './oom-kill.ts';
 
 export function retryKeyOf(p: ProcessRecord): string {
-  // A task's key names its attempts' roots only: the processes inside a task are not attempts.
+  // A task's key names its attempts' roots only. A command inside a task repeats within that
+  // attempt (a download loop), not across attempts: those are the task's retry.
   if (p.task?.isTaskRoot && p.task.taskKey) return p.task.taskKey;
-  return `${p.exe}\0${p.argv.join('\0')}\0${p.cwd}`;
+  const command = `${p.exe}\0${p.argv.join('\0')}\0${p.cwd}`;
+  return p.task?.taskId ? `${p.task.taskId}\0${command}` : command;
 }
 
 function retryId(key: string): string {
   return `retry#${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
 }
 
+/** The retryKey of a process that launched a task's root: never an attempt of its own. */
+const LAUNCHER = '\0launcher';
+
 export function onAttemptStart(ctx: DetectorContext, p: ProcessRecord): void {
-  if (!p.settings.retry.enabled || p.argv.length === 0) return;
+  if (!p.settings.retry.enabled || p.argv.length === 0 || p.retryKey === LAUNCHER) return;
   const key = retryKeyOf(p);
   if (p.retryKey === key) return;
+  if (p.task?.isTaskRoot && p.task.taskKey) dropLauncher(ctx, p);
   if (p.retryKey) {
     const old = ctx.state.attempts.get(p.retryKey);
     if (old)
@@ -36,6 +42,24 @@ export function onAttemptStart(ctx: DetectorContext, p: ProcessRecord): void {
   ctx.state.attempts.set(key, attempts);
   p.attempt = attempts.length;
   updateRetry(ctx, key);
+}
+
+/**
+ * The process that started a task's root (toil's `sh -c "_toil_worker ..."`, one per attempt)
+ * is that attempt's launcher: the task key already counts the attempt, so the launcher's own
+ * command line must not count it again. Run roots stay attempts (a pipeline run again).
+ */
+function dropLauncher(ctx: DetectorContext, root: ProcessRecord): void {
+  const parent = root.parentKey ? ctx.state.processes.get(root.parentKey) : undefined;
+  if (!parent?.retryKey || parent.retryKey === LAUNCHER || parent.task?.isTaskRoot || parent.task?.isRunRoot) return;
+  const key = parent.retryKey;
+  const rest = (ctx.state.attempts.get(key) ?? []).filter((k) => k !== parent.key);
+  ctx.state.attempts.set(key, rest);
+  parent.retryKey = LAUNCHER;
+  parent.attempt = undefined;
+  // Said before the task was known (the service: tasks.v1 behind the telemetry): taken back.
+  const said = ctx.get(retryId(key));
+  if (said?.state === 'open' && rest.length < 2) ctx.patch(retryId(key), { state: 'resolved' });
 }
 
 export function onAttemptEnd(ctx: DetectorContext, p: ProcessRecord): void {

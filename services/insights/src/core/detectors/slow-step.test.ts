@@ -59,3 +59,34 @@ test('history can be collected from earlier traces with the same keys', () => {
   const [i] = analyzeTrace(run(50).events, { history: { 'align.sh': past } });
   assert.equal(i?.kind, 'slow_step');
 });
+
+test("a step's history is its tasks' durations, not its processes'; an engine's helpers have none", () => {
+  // A Snakemake step `align` whose task runs bwa (8 s) and a 10 ms du beside it, and the
+  // engine's own nodejs helper running the whole 20 s.
+  const attribution = (p: { argv: string[] }) =>
+    p.argv[0] === 'snakemake'
+      ? { pipeline: 'wf', engine: 'snakemake', isRunRoot: true }
+      : p.argv[0] === 'bash'
+        ? { pipeline: 'wf', engine: 'snakemake', step: 'align', taskKey: 'align (A)', isTaskRoot: true }
+        : undefined;
+  const t = traceBuilder();
+  t.at(0)
+    .exec(10, ['snakemake', '-c1'])
+    .exec(11, ['nodejs', '--eval', 'x'], { ppid: 10 })
+    .exec(20, ['bash', '-c', 'bwa mem r.fa a.fq > a.sam; du -s .'], { ppid: 10 })
+    .exec(21, ['bwa', 'mem', 'r.fa', 'a.fq'], { ppid: 20 })
+    .at(8)
+    .exit(21)
+    .exec(22, ['du', '-s', '.'], { ppid: 20 })
+    .at(8.01)
+    .exit(22)
+    .exit(20)
+    .at(20)
+    .exit(11)
+    .exit(10);
+  const { state } = analyzeTraceState(t.events, { attribution });
+  const durations = collectStepDurations(state);
+  assert.deepEqual(Object.keys(durations), ['wf :: align']);
+  assert.equal(durations['wf :: align']!.length, 1);
+  assert.ok(Math.abs(durations['wf :: align']![0]! - 8.01 * S) < 1e6);
+});

@@ -29,9 +29,16 @@ export function slowBaseline(
   return { medianNs: med, madNs: mad, runs: history.length, thresholdNs };
 }
 
-/** The key of a process's history: its step name, else its tool. */
-export function stepKeyOf(p: ProcessRecord): string {
-  return p.task?.step ?? p.tool;
+/**
+ * The key of a process's history: a task root's step; else, for a process in no task of an
+ * engine, its tool (a plain script's commands). The processes inside a task and an engine's
+ * helpers have none: mixed into a step's history, a 10 ms `du` beside 10 min tasks made every
+ * task look slow, and cwltool's `nodejs` evaluator lives 3 ms or the whole run.
+ */
+export function stepKeyOf(p: ProcessRecord): string | undefined {
+  const t = p.task;
+  if (!t || (t.step === undefined && (t.engine === undefined || t.engine === 'script'))) return p.tool;
+  return t.isTaskRoot ? t.step : undefined;
 }
 
 /**
@@ -48,6 +55,7 @@ export function detectSlowStep(ctx: DetectorContext, p: ProcessRecord): void {
   const s = p.settings.slowStep;
   if (!s.enabled || !ctx.options.history || isRunRoot(p)) return;
   const key = stepKeyOf(p);
+  if (key === undefined) return;
   const history = ctx.options.history[historyKey(p.task?.pipeline, key)] ?? ctx.options.history[key];
   if (!history) return;
   const b = slowBaseline(history, s);
@@ -86,8 +94,9 @@ export function collectStepDurations(state: import('../types.ts').EngineState): 
   const out: Record<string, number[]> = {};
   for (const p of state.processes.values()) {
     const succeeded = p.exit?.code === 0 && p.exit.signal === null;
-    if (!succeeded || p.endTs === undefined || isRunRoot(p)) continue;
-    const key = historyKey(p.task?.pipeline, stepKeyOf(p));
+    const step = stepKeyOf(p);
+    if (!succeeded || p.endTs === undefined || isRunRoot(p) || step === undefined) continue;
+    const key = historyKey(p.task?.pipeline, step);
     const durations = out[key] ?? [];
     durations.push(p.endTs - p.startTs);
     out[key] = durations;
