@@ -1,7 +1,7 @@
 // The shape of every service's main.ts: read the config (a bad variable stops the process with
-// exit code 2, named), start, and on the first SIGTERM/SIGINT close what was started. It never
-// calls process.exit after start: the process ends when nothing is left to run; a second
-// signal gets Node's default behaviour, so an operator can still force the stop.
+// exit code 2, named), start, and on the first SIGTERM/SIGINT close what was started: the
+// process ends when nothing is left to run, or exits 1 after closeOnSignals' grace period; a
+// second signal gets Node's default behaviour, so an operator can still force the stop.
 import { closeOnSignals } from '@tracer/bus';
 import type { Logger } from '@tracer/log';
 import { ConfigError } from './config.ts';

@@ -1,6 +1,6 @@
 // The ingest gateway process: config first (a bad variable stops it, named), then the
-// server; SIGTERM/SIGINT drain in-flight requests and close connections. Never process.exit
-// after start-up: the process ends when nothing is left to run.
+// server; SIGTERM/SIGINT drain in-flight requests and close connections, within runService's
+// grace period.
 import { createLogger } from '@tracer/log';
 import { runService } from '@tracer/service';
 import { loadGatewayConfig } from '../config.ts';
