@@ -212,7 +212,8 @@ export async function runTraced(options: RunTracedOptions): Promise<RunTracedRes
   // Descendants still alive may be between fork and exec (`cmd &` right before the script
   // ends): a moment lets their exec reach the trace before capture stops.
   if (table.live.size > (rootPid !== undefined && table.live.has(rootPid) ? 1 : 0)) await sleep(LINGER_MS);
-  await source.stop();
+  // We exit soon: the kernel's slow release of the tracepoints need not hold the user's shell.
+  await source.stop({ releaseInBackground: true });
   if (heldRootExit) write([heldRootExit]);
 
   // The /proc fallback misses a CMD that ends before its first poll; we know it ran.

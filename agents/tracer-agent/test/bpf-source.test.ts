@@ -3,8 +3,18 @@
 // where BPF cannot load. Each test runs known commands as children of this process (the
 // capture root) and waits for their exit records.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -22,6 +32,8 @@ import { captured, type Of } from './captured.ts';
 const BOOT_ID = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const skip = !existsSync(ADDON_PATH) ? `addon not built (${ADDON_PATH})` : bpfPrerequisiteProblem();
+
+const BPFTOOL = existsSync('/usr/sbin/bpftool') ? '/usr/sbin/bpftool' : 'bpftool';
 
 let source: BpfSource;
 const records: SourceRecord[] = [];
@@ -395,6 +407,29 @@ test('every program loads: none is refused except for a kernel limitation', { sk
   assert.deepEqual(refused, []);
   for (const p of ['process', 'oom', 'iowait', 'net', 'files', 'output', 'syscalls', 'cgroups'])
     assert.ok(source.loaded.includes(p), `${p} loaded: ${source.loaded}`);
+});
+
+test('stop with releaseInBackground: a helper holds the tracepoint links, and they go when it exits', {
+  skip,
+}, async () => {
+  const links = () =>
+    (JSON.parse(execFileSync(BPFTOOL, ['link', 'list', '-j'], { encoding: 'utf8' })) as unknown[]).length;
+  const before = links();
+  const inner = await createBpfSource({ descendantsOf: process.pid, bootId: BOOT_ID });
+  await inner.start(() => {});
+  const attached = links() - before;
+  assert.ok(attached > 50, `${attached} links`);
+  await inner.stop({ releaseInBackground: true });
+  // Our own fds are closed; the helper (a child of ours until we exit) holds the perf links.
+  const helper = execFileSync('pgrep', ['-P', String(process.pid), '-x', 'sleep'], { encoding: 'utf8' }).trim();
+  assert.ok(helper, 'a holder was started');
+  const held = readdirSync(`/proc/${helper}/fd`).filter(
+    (fd) => readlinkSync(`/proc/${helper}/fd/${fd}`) === 'anon_inode:bpf_link',
+  );
+  assert.ok(held.length > 50, `${held.length} links held`);
+  const left = () => links() - before;
+  for (let i = 0; i < 300 && left() > 0; i++) await sleep(100);
+  assert.equal(left(), 0, 'every link released once the holder is gone');
 });
 
 test('the programs load under a sampling profiler signalling every millisecond', { skip }, async () => {

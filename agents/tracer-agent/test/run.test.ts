@@ -190,15 +190,17 @@ for (const mode of ['proc', 'bpf'] as Mode[]) {
     test('forwards SIGTERM to the command and exits 143', async () => {
       const out = outFile();
       const { child, done } = tracerAsync(['run', '--out', out, '--', 'sleep', '30'], env);
-      // Wait until the trace shows the sleep, then signal tracer itself.
-      for (let i = 0; i < 100; i++) {
-        await sleep(100);
+      // Wait until the trace shows the sleep (loading the programs takes seconds on a busy
+      // machine), then signal tracer itself.
+      const started = () => {
         try {
-          if (readFileSync(out, 'utf8').includes('"argv":["sleep","30"]')) break;
+          return readFileSync(out, 'utf8').includes('"argv":["sleep","30"]');
         } catch {
-          // not written yet
+          return false; // not written yet
         }
-      }
+      };
+      for (let i = 0; i < 300 && !started(); i++) await sleep(100);
+      assert.ok(started(), 'the sleep is in the trace');
       child.kill('SIGTERM');
       const { status, stderr } = await done;
       assert.equal(status, 143, stderr);

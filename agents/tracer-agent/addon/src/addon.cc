@@ -44,6 +44,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
                                         InstanceMethod("losses", &Tracer::Losses),
                                         InstanceMethod("counters", &Tracer::Counters),
                                         InstanceMethod("track", &Tracer::Track),
+                                        InstanceMethod("slowLinkFds", &Tracer::SlowLinkFds),
                                         InstanceAccessor("loaded", &Tracer::Loaded, nullptr),
                                         InstanceAccessor("unavailable", &Tracer::Unavailable, nullptr),
                                     });
@@ -278,6 +279,13 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     bool ok = loader_.tracked_fd() >= 0 && bpf_map_update_elem(loader_.tracked_fd(), &pid, &one, BPF_ANY) == 0;
     if (ok) loader_.TrackedChanged();
     return Napi::Boolean::New(info.Env(), ok);
+  }
+
+  Napi::Value SlowLinkFds(const Napi::CallbackInfo& info) {
+    std::vector<int> fds = loader_.SlowLinkFds();
+    Napi::Array out = Napi::Array::New(info.Env(), fds.size());
+    for (size_t i = 0; i < fds.size(); i++) out.Set(static_cast<uint32_t>(i), Napi::Number::New(info.Env(), fds[i]));
+    return out;
   }
 
   Napi::Value Loaded(const Napi::CallbackInfo& info) {

@@ -54,6 +54,9 @@ class Loader {
   int counters_fd() const { return counters_fd_; }
   // After adding to `tracked`: the syscalls object's cached "not captured" verdicts expire.
   void TrackedChanged();
+  /** The fds of the links slow to release (perf-event tracepoints: two RCU grace periods each,
+   * under the kernel's event_mutex), for a process that holds them past our exit. */
+  std::vector<int> SlowLinkFds() const;
   const std::vector<LoadFailure>& unavailable() const { return unavailable_; }
   const std::vector<std::string>& loaded() const { return loaded_; }
 

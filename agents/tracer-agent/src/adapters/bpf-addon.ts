@@ -190,6 +190,8 @@ export interface Tracer {
   losses(): KernelLosses;
   counters(pid: number): RawCounters | undefined;
   track(pid: number): boolean;
+  /** Fds of the links slow to release (perf-event tracepoints), valid until stop. */
+  slowLinkFds(): number[];
 }
 
 export interface KernelLosses {

@@ -8,6 +8,7 @@ import { createLogger } from '@tracer/log';
 import { splitCpuTime } from '../core/cpu-time.ts';
 import type { ProcessCounters, SourceOptions, SourceRecord, SourceStats, TelemetrySource } from '../core/source.ts';
 import { bootIdPrefix } from '../core/upid.ts';
+import { releaseInBackground } from './background-release.ts';
 import {
   type KernelLosses,
   LOG_TARGET_BITS,
@@ -410,10 +411,18 @@ export class BpfSource implements TelemetrySource {
     return out;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * `releaseInBackground`: leave the slow part of detaching to a helper process (for a CLI
+   * about to exit: `tracer run`), see background-release.ts.
+   */
+  async stop(options: { releaseInBackground?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     if (this.flushTimer) clearInterval(this.flushTimer);
-    this.tracer.stop();
+    try {
+      if (options.releaseInBackground) releaseInBackground(this.tracer.slowLinkFds());
+    } finally {
+      this.tracer.stop(); // its ring-buffer poll would keep the process alive
+    }
     this.stopped = true;
     // Processes still running when capture ends: what they have failed so far.
     const rest = this.errors.flush(true);

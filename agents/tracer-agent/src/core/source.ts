@@ -35,8 +35,8 @@ export interface TelemetrySource {
   readonly mode: SourceMode;
   /** Starts capture; batches arrive in kernel order, each record at most once. */
   start(onBatch: (batch: SourceRecord[]) => void): Promise<void>;
-  /** Drains what the kernel still holds, then detaches. */
-  stop(): Promise<void>;
+  /** Drains what the kernel still holds, then detaches (`releaseInBackground`: see BpfSource). */
+  stop(options?: { releaseInBackground?: boolean }): Promise<void>;
   stats(): SourceStats;
   counters?(pid: number): ProcessCounters | undefined;
 }
