@@ -39,5 +39,5 @@ test('a clean close: exit 0 at once, not after the grace period', async () => {
 test('a close that finishes but leaves a handle open: still bounded', async () => {
   const r = await stopWithSigterm('Promise.resolve()');
   assert.equal(r.code, 1, r.out);
-  assert.match(r.out, /"shut down"[\s\S]*shutdown did not finish in time/);
+  assert.match(r.out, /shutdown did not finish in time/);
 });
