@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, type TestContext, test } from 'node:test';
 
 const REPO = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
 const TRACER = join(REPO, 'tracer');
@@ -46,6 +46,15 @@ const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).statu
 function tracerRunUnavailable(): string | null {
   const r = spawnSync(TRACER, ['run', '--help'], { encoding: 'utf8', env: env() });
   return r.status === 0 ? null : `tracer run is not available yet: ${(r.stderr || r.stdout).trim().split('\n')[0]}`;
+}
+
+/** A test of an engine run under `tracer run`: skipped, saying why, where that cannot work. */
+function engineTest(name: string, body: (t: TestContext) => void): void {
+  test(name, { timeout: ENGINE_TIMEOUT_MS + 30_000 }, (t) => {
+    const why = tracerRunUnavailable();
+    if (why) return t.skip(why);
+    body(t);
+  });
 }
 
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -164,11 +173,7 @@ function assertTools(tree: TreeJson, mode: 'bpf' | 'proc'): void {
 describe('Snakemake under tracer run', {
   skip: !have('snakemake') && 'snakemake is not installed (apt-get install snakemake)',
 }, () => {
-  test('a succeeding run: rules, jobs, tools, and the benchmark files agree', {
-    timeout: ENGINE_TIMEOUT_MS + 30_000,
-  }, (t) => {
-    const why = tracerRunUnavailable();
-    if (why) return t.skip(why);
+  engineTest('a succeeding run: rules, jobs, tools, and the benchmark files agree', (t) => {
     // 12 Mb more reference: `bwa index` runs for seconds of CPU, enough for a 0.5 s sampler.
     const dir = snakemakeDir('smk-ok', 30, 12);
     const trace = join(dir, 'trace.jsonl');
@@ -253,9 +258,7 @@ describe('Snakemake under tracer run', {
     );
   });
 
-  test('a run with one failing job: that job, and only it, failed', { timeout: ENGINE_TIMEOUT_MS + 30_000 }, (t) => {
-    const why = tracerRunUnavailable();
-    if (why) return t.skip(why);
+  engineTest('a run with one failing job: that job, and only it, failed', () => {
     const dir = snakemakeDir('smk-fail', 1);
     const trace = join(dir, 'trace.jsonl');
     const run = traced(dir, trace, ['snakemake', '-c2', '--config', 'fail=B']);
@@ -306,9 +309,7 @@ describe('cwltool under tracer run', {
   skip: !have('cwltool') && 'cwltool is not installed (apt-get install cwltool)',
 }, () => {
   for (const fail of ['', 'B']) {
-    test(fail ? 'a run whose B mapping fails' : 'a succeeding run', { timeout: ENGINE_TIMEOUT_MS + 30_000 }, (t) => {
-      const why = tracerRunUnavailable();
-      if (why) return t.skip(why);
+    engineTest(fail ? 'a run whose B mapping fails' : 'a succeeding run', (t) => {
       const dir = cwlDir(fail ? 'cwl-fail' : 'cwl-ok', fail);
       const trace = join(dir, 'trace.jsonl');
       const run = traced(dir, trace, ['cwltool', '--outdir', 'out', 'align.cwl', 'job.yml']);
@@ -368,11 +369,7 @@ describe('toil-cwl-runner under tracer run', {
   skip: !have('toil-cwl-runner') && 'toil is not installed (apt-get install toil)',
 }, () => {
   for (const fail of ['', 'B']) {
-    test(fail ? 'a run whose B mapping fails, retried once by toil' : 'a succeeding run', {
-      timeout: ENGINE_TIMEOUT_MS + 30_000,
-    }, (t) => {
-      const why = tracerRunUnavailable();
-      if (why) return t.skip(why);
+    engineTest(fail ? 'a run whose B mapping fails, retried once by toil' : 'a succeeding run', (t) => {
       const dir = cwlDir(fail ? 'toil-fail' : 'toil-ok', fail);
       const trace = join(dir, 'trace.jsonl');
       const run = traced(dir, trace, [
@@ -437,11 +434,7 @@ describe('the Nextflow layout under tracer run', {
   });
 
   for (const fail of ['', 'B']) {
-    test(fail ? 'a run whose ALIGN (B) task fails' : 'a succeeding run', {
-      timeout: ENGINE_TIMEOUT_MS + 30_000,
-    }, (t) => {
-      const why = tracerRunUnavailable();
-      if (why) return t.skip(why);
+    engineTest(fail ? 'a run whose ALIGN (B) task fails' : 'a succeeding run', () => {
       const dir = join(dataDir, fail ? 'nf-fail' : 'nf-ok');
       mkdirSync(dir, { recursive: true });
       assert.equal(spawnSync('sh', [join(WORKFLOWS, 'snakemake/make-data.sh'), dir, '1']).status, 0);

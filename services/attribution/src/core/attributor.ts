@@ -3,17 +3,17 @@
 // new record state each time one changes (live status: running, succeeded, failed, killed).
 // Pure: no clock, no files, no network. The state is owned by the caller and updated in place
 // (a pipeline's tree is large; copying it per batch would cost more than it protects).
-import type {
-  AttributionChange,
-  EventOf,
-  ExecutionStatus,
-  Resources,
-  RunRecord,
-  StepRecord,
-  TaskRecord,
-  ToolExecutionRecord,
+import {
+  type AttributionChange,
+  type EventOf,
+  type ExecutionStatus,
+  type Resources,
+  type RunRecord,
+  SIGPIPE,
+  type StepRecord,
+  type TaskRecord,
+  type ToolExecutionRecord,
 } from '@tracer/events';
-import { SIGPIPE } from '@tracer/events';
 import { argoBatchDetector } from './argo-batch.ts';
 import { cwlDetector } from './cwl.ts';
 import type { AttributionOps, EngineDetector, ExecContext, RunMatch, TaskMatch, TaskRename } from './detector.ts';
@@ -738,11 +738,11 @@ function endTask(state: AttributionState, run: RunState, task: TaskState, root: 
     task.signal = root.exit?.signal ?? null;
     let status = statusFromExit(task.exitCode, task.signal, task.oomKilled);
     // A shell reports a child killed by signal N as 128+N: the task was killed, not failed.
-    if (status === 'failed' && task.exitCode !== null && task.exitCode > 128 && task.exitCode <= 192) {
-      const sig = task.exitCode - 128;
-      // Not 141: under pipefail that is the shell's own verdict on a SIGPIPE'd writer.
+    // Not 141: under pipefail that is the shell's own verdict on a SIGPIPE'd writer.
+    const sig = task.exitCode !== null && task.exitCode > 128 && task.exitCode <= 192 ? task.exitCode - 128 : null;
+    if (status === 'failed' && sig !== null && sig !== SIGPIPE) {
       for (const upid of task.procs) {
-        if (sig !== SIGPIPE && state.procs.get(upid)?.exit?.signal === sig) status = 'killed';
+        if (state.procs.get(upid)?.exit?.signal === sig) status = 'killed';
       }
     }
     task.status = status;

@@ -31,10 +31,11 @@ export function indexAttributionChanges(index: AttributionIndex, changes: readon
 /** The TaskRef of every process attribution placed: task roots and tool executions' processes. */
 export function taskRefsByUpid(index: AttributionIndex): Map<string, TaskRef> {
   const out = new Map<string, TaskRef>();
+  const ofRun = (run: RunRecord | undefined) => (run ? { pipeline: run.pipeline, engine: run.engine } : {});
   const refOf = (task: TaskRecord, tool?: string): TaskRef => {
     const run = index.runs.get(task.runId);
     return {
-      ...(run ? { pipeline: run.pipeline, engine: run.engine } : {}),
+      ...ofRun(run),
       runId: task.runId,
       stepId: task.stepId,
       step: task.step,
@@ -47,8 +48,7 @@ export function taskRefsByUpid(index: AttributionIndex): Map<string, TaskRef> {
   // A run's root process carries the run alone, so processes outside any task (a script's
   // housekeeping commands) still name the run they belong to.
   for (const run of index.runs.values()) {
-    if (run.rootUpid)
-      out.set(run.rootUpid, { pipeline: run.pipeline, engine: run.engine, runId: run.id, isRunRoot: true });
+    if (run.rootUpid) out.set(run.rootUpid, { ...ofRun(run), runId: run.id, isRunRoot: true });
   }
   for (const task of index.tasks.values()) {
     if (task.rootUpid) out.set(task.rootUpid, { ...refOf(task), isTaskRoot: true });
@@ -57,9 +57,7 @@ export function taskRefsByUpid(index: AttributionIndex): Map<string, TaskRef> {
     const task = tool.taskId ? index.tasks.get(tool.taskId) : undefined;
     for (const upid of tool.upids) {
       const run = index.runs.get(tool.runId);
-      const base = task
-        ? refOf(task, tool.name)
-        : { ...(run ? { pipeline: run.pipeline, engine: run.engine } : {}), runId: tool.runId, tool: tool.name };
+      const base = task ? refOf(task, tool.name) : { ...ofRun(run), runId: tool.runId, tool: tool.name };
       const existing = out.get(upid);
       out.set(upid, { ...base, ...(existing?.isTaskRoot ? { isTaskRoot: true } : {}) });
     }
