@@ -38,8 +38,6 @@ interface TreeJson {
   }>;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
 /** Why `tracer run` cannot be used here, or null when it works. */
@@ -192,19 +190,12 @@ describe('Snakemake under tracer run', {
     const compared: string[] = [];
     let cpuCompared = 0;
     let rssCompared = 0;
-    const jobs = tasksOf(tree)
-      .filter((x) => x.step === 'bwa_map' || x.step === 'bwa_index')
-      .map((task) => {
-        const sample = /sample=(\w+)/.exec(task.name)?.[1];
-        const [, row] = readFileSync(join(dir, sample ? `bench/bwa_map.${sample}.tsv` : 'bench/bwa_index.tsv'), 'utf8')
-          .trim()
-          .split('\n');
-        return { task, bench: row!.split('\t').map(Number) };
-      });
-    const benchRss = new Map<string, number[]>();
-    for (const { task, bench } of jobs) benchRss.set(task.step, [...(benchRss.get(task.step) ?? []), bench[2]!]);
-    for (const { task, bench } of jobs) {
-      const [seconds, , maxRssMiB, , , , , , meanLoad, cpuSeconds] = bench as number[];
+    for (const task of tasksOf(tree).filter((x) => x.step === 'bwa_map' || x.step === 'bwa_index')) {
+      const sample = /sample=(\w+)/.exec(task.name)?.[1];
+      const [, row] = readFileSync(join(dir, sample ? `bench/bwa_map.${sample}.tsv` : 'bench/bwa_index.tsv'), 'utf8')
+        .trim()
+        .split('\n');
+      const [seconds, , maxRssMiB, , , , , , meanLoad, cpuSeconds] = row!.split('\t').map(Number) as number[];
       // Its sampler takes 0.5 s steps for 15 s, then 30 s ones: only jobs in that window compare.
       if (seconds! < 3 || seconds! > 14) {
         t.diagnostic(`${task.name}: ${seconds} s, outside the window where Snakemake's sampler is fine-grained`);
@@ -215,17 +206,16 @@ describe('Snakemake under tracer run', {
       compared.push(
         `${task.name}: rss ${ourRss.toFixed(1)} vs ${maxRssMiB} MiB, cpu ${ourCpu.toFixed(2)} vs ${cpuSeconds} s`,
       );
-      // Its max_rss is the largest of its samples and can miss a peak (seen: 63.5 MiB for one
-      // job whose siblings, same rule and same-size input, all had 76): a job that far from its
-      // siblings' median is no reference.
-      const siblings = benchRss.get(task.step) ?? [];
-      const typical = siblings.length >= 3 ? median(siblings) : maxRssMiB!;
-      if (Math.abs(maxRssMiB! - typical) > 0.1 * typical) {
-        t.diagnostic(`${compared.at(-1)}: Snakemake's max_rss is off its siblings' ${typical} MiB: not a reference`);
-        continue;
+      // Its max_rss is the largest of its samples: the sum at a real instant, so never far above
+      // the true peak, but below it by what grew between samples. Over a job of 3-4 s (6-8
+      // samples of a growing bwa mem) that was 62-76 MiB from run to run, ours 70-76:
+      // there ours must not be below it; over longer jobs the two agree within 10%.
+      if (seconds! < 4) {
+        assert.ok(ourRss >= 0.9 * maxRssMiB!, `${compared.at(-1)}: below Snakemake's sampled peak`);
+      } else {
+        assert.ok(Math.abs(ourRss - maxRssMiB!) <= 0.1 * maxRssMiB!, compared.at(-1));
+        rssCompared++;
       }
-      assert.ok(Math.abs(ourRss - maxRssMiB!) <= 0.1 * maxRssMiB!, compared.at(-1));
-      rssCompared++;
       // Snakemake's cpu_time is the sum at its LAST sample; when psutil fails on a process that
       // just ended, that sample is dropped and cpu_time stays at an early value. Its mean_load
       // (cpu_percent integrated over all samples) tells: the two must agree for cpu_time to count.
