@@ -1,4 +1,5 @@
 // The one file that knows kafkajs. Everything it exports speaks the types of types.ts.
+import { setTimeout as delay } from 'node:timers/promises';
 import { createLogger, type Logger } from '@tracer/log';
 import {
   type Admin,
@@ -236,8 +237,20 @@ class KafkaBus implements Bus {
 
   async endOffsets(topic: string): Promise<PartitionOffset[]> {
     const admin = await this.#adminClient();
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.map((p) => ({ partition: p.partition, offset: p.high })).sort((a, b) => a.partition - b.partition);
+    // Right after a topic is created (or a broker restarts) a partition can answer "not the
+    // leader"; kafkajs's admin passes that on for ListOffsets without refreshing its metadata.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        return offsets
+          .map((p) => ({ partition: p.partition, offset: p.high }))
+          .sort((a, b) => a.partition - b.partition);
+      } catch (err) {
+        if (attempt >= 5 || (err as { retriable?: boolean } | null)?.retriable !== true) throw err;
+        await admin.fetchTopicMetadata({ topics: [topic] });
+        await delay(100 * attempt);
+      }
+    }
   }
 
   async close(): Promise<void> {
