@@ -306,8 +306,12 @@ test('processes started in a fresh memory cgroup get its id; an OOM there report
     const { child, done } = run('/bin/sh', ['-c', `echo $$ > ${cg.procs}; /bin/true; exec ${PYTHON} -c '${grow}'`]);
     const result = await done;
     assert.equal(result.signal, 'SIGKILL');
-    const execs = of('process.exec').filter((e) => e.ppid === child.pid || e.pid === child.pid);
-    const inside = execs.filter((e) => e.argv[0] === '/bin/true' || e.argv[0] === PYTHON);
+    // The kill can come before the agent's next ring-buffer poll: wait for the records.
+    const inside = await until('both execs', () => {
+      const execs = of('process.exec').filter((e) => e.ppid === child.pid || e.pid === child.pid);
+      const found = execs.filter((e) => e.argv[0] === '/bin/true' || e.argv[0] === PYTHON);
+      return found.length >= 2 ? found : undefined;
+    });
     assert.equal(inside.length, 2);
     for (const e of inside) assert.equal(e.cgroupId, id, `cgroupId of ${e.argv[0]}`);
     const oom = await until('oom.kill', () => of('oom.kill').find((o) => o.victimPid === child.pid));

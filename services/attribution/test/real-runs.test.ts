@@ -173,7 +173,7 @@ describe('Snakemake under tracer run', {
 }, () => {
   engineTest('a succeeding run: rules, jobs, tools, and the benchmark files agree', (t) => {
     // 12 Mb more reference: `bwa index` runs for seconds of CPU, enough for a 0.5 s sampler.
-    const dir = snakemakeDir('smk-ok', 30, 12);
+    const dir = snakemakeDir('smk-ok', 40, 12);
     const trace = join(dir, 'trace.jsonl');
     const run = traced(dir, trace, ['snakemake', '-c2']);
     assert.equal(run.status, 0, run.stderr);
@@ -206,16 +206,10 @@ describe('Snakemake under tracer run', {
       compared.push(
         `${task.name}: rss ${ourRss.toFixed(1)} vs ${maxRssMiB} MiB, cpu ${ourCpu.toFixed(2)} vs ${cpuSeconds} s`,
       );
-      // Its max_rss is the largest of its samples: the sum at a real instant, so never far above
-      // the true peak, but below it by what grew between samples. Over a job of 3-4 s (6-8
-      // samples of a growing bwa mem) that was 62-76 MiB from run to run, ours 70-76:
-      // there ours must not be below it; over longer jobs the two agree within 10%.
-      if (seconds! < 4) {
-        assert.ok(ourRss >= 0.9 * maxRssMiB!, `${compared.at(-1)}: below Snakemake's sampled peak`);
-      } else {
-        assert.ok(Math.abs(ourRss - maxRssMiB!) <= 0.1 * maxRssMiB!, compared.at(-1));
-        rssCompared++;
-      }
+      // Its max_rss is the largest of its samples. Both jobs hold a plateau for seconds (bwa
+      // index's BWT; bwa mem in -K batches), so the sampled max is a fair reference: within 10%.
+      assert.ok(Math.abs(ourRss - maxRssMiB!) <= 0.1 * maxRssMiB!, compared.at(-1));
+      rssCompared++;
       // Snakemake's cpu_time is the sum at its LAST sample; when psutil fails on a process that
       // just ended, that sample is dropped and cpu_time stays at an early value. Its mean_load
       // (cpu_percent integrated over all samples) tells: the two must agree for cpu_time to count.
