@@ -311,18 +311,20 @@ describe('raw consumer', () => {
     const t0 = performance.now();
     const killedAfter: string[] = [];
     // Each phase has its own bound, together under the test's: a stuck phase fails by name.
-    // (Once in many runs this test has hung to its timeout; the phase it stalled in is printed.)
     for (const fraction of [0.15, 0.4, 0.7]) {
       await eventually(
         `${fraction * 100}% written`,
         async () => (await written(tenant)) >= total * fraction || undefined,
         50_000,
       );
+      // Listen before the kill: the exit can come while the count below is being queried,
+      // and a listener added after it would wait forever (this test's rare hang).
+      const exited = once(child, 'exit');
       child.kill('SIGKILL');
       atKill.push(await written(tenant));
       killedAfter.push(`${((performance.now() - t0) / 1000).toFixed(1)} s`);
       process.stderr.write(`# consumer killed at ${atKill.at(-1)} of ${total} events, after ${killedAfter.at(-1)}\n`);
-      await once(child, 'exit');
+      await exited;
       child = start();
     }
     await producing;
