@@ -216,8 +216,13 @@ test('slow_step from the step history in the attribution tables', async () => {
         }),
       ),
     ];
-    await publishChanges(env, changes);
+    // As in production, tasks.v1 comes behind the telemetry: the step ended before its task is known.
     await publishEvents(env, events);
+    await eventually(
+      'the telemetry consumed',
+      async () => (await drained(env.bus, env.config.groupId, env.config.telemetryTopic)) || undefined,
+    );
+    await publishChanges(env, changes);
     const [row] = await eventually('slow_step', async () => {
       const r = (await insightRows(env)).filter((x) => x.kind === 'slow_step');
       return r.length > 0 && r;

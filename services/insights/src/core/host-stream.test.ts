@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { deserialize, serialize } from 'node:v8';
 import type { Insight, TelemetryEvent } from '@tracer/events';
+import { runRecord, upsert } from '../../test/attribution-records.ts';
 import { attributionChanges, essentials, expectedInsights, recordedEvents } from '../../test/recorded-trace.ts';
 import { traceBuilder } from '../../test/trace-builder.ts';
-import { createHostStream, type HostStreamState, stepHost, tickHost } from './host-stream.ts';
+import { activePipelines, createHostStream, type HostStreamState, stepHost, tickHost } from './host-stream.ts';
 
 const S = 1e9;
 
@@ -156,4 +157,18 @@ test('a live process the host says nothing about for forgetAfterNs (its exit los
     [20],
   );
   assert.equal(state.engine.insights.size, 0);
+});
+
+test('the pipelines whose history a step needs include those of the runs arriving in it', () => {
+  // tasks.v1 runs behind the telemetry: a run's first change can come after its processes ended.
+  const state = createHostStream();
+  const scope = { tenant: 't', host: 'h' };
+  stepHost(state, {
+    changes: [{ partition: 0, offset: '0', change: upsert('run', runRecord({ ...scope, id: 'r1', pipeline: 'old' })) }],
+  });
+  const incoming = [
+    { partition: 0, offset: '1', change: upsert('run', runRecord({ ...scope, id: 'r2', pipeline: 'new' })) },
+  ];
+  assert.deepEqual([...activePipelines(state).keys()], ['old']);
+  assert.deepEqual(Object.fromEntries(activePipelines(state, incoming)), { old: ['r1'], new: ['r2'] });
 });

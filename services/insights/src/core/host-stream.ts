@@ -134,13 +134,22 @@ function forgetFinishedRecords(index: AttributionIndex, now: number, forgetAfter
   }
 }
 
-/** Pipelines of the runs this host knows, with the ids of those runs (their own steps are no history). */
-export function activePipelines(state: HostStreamState): Map<string, string[]> {
+/**
+ * Pipelines of the runs this host knows or learns from `incoming` (the changes about to be
+ * stepped: tasks.v1 runs behind the telemetry, so a run's first change can be what makes its
+ * finished processes a step's tasks), with the ids of those runs.
+ */
+export function activePipelines(
+  state: HostStreamState,
+  incoming: readonly PositionedChange[] = [],
+): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const run of state.attribution.runs.values()) {
-    const ids = out.get(run.pipeline) ?? [];
-    ids.push(run.id);
-    out.set(run.pipeline, ids);
-  }
+  const add = (pipeline: string, id: string) => {
+    const ids = out.get(pipeline) ?? [];
+    if (!ids.includes(id)) ids.push(id);
+    out.set(pipeline, ids);
+  };
+  for (const run of state.attribution.runs.values()) add(run.pipeline, run.id);
+  for (const { change } of incoming) if (change.entity === 'run') add(change.record.pipeline, change.record.id);
   return out;
 }

@@ -116,8 +116,13 @@ export async function startInsightsConsumer(options: InsightsConsumerOptions): P
   };
 
   /** Step history of the host's pipelines: cached per tenant and pipeline for historyTtlMs. */
-  const historyFor = async (client: PoolClient | undefined, tenant: string, state: HostStreamState) => {
-    const pipelines = [...activePipelines(state).keys()];
+  const historyFor = async (
+    client: PoolClient | undefined,
+    tenant: string,
+    state: HostStreamState,
+    incoming?: HostInput['changes'],
+  ) => {
+    const pipelines = [...activePipelines(state, incoming).keys()];
     const stale = pipelines.filter((p) => {
       const h = histories.get(`${tenant}\u0000${p}`);
       return !h || Date.now() - h.loadedAt > options.historyTtlMs;
@@ -190,7 +195,7 @@ export async function startInsightsConsumer(options: InsightsConsumerOptions): P
           group.tenant,
           async (client) => {
             entry = await entryFor(client, group.tenant, group.host);
-            const history = await historyFor(client, group.tenant, entry.state);
+            const history = await historyFor(client, group.tenant, entry.state, input.changes);
             const r = stepHost(entry.state, input, { ...baseOptions, history });
             metrics?.events.inc({ outcome: 'applied' }, r.applied);
             metrics?.events.inc({ outcome: 'duplicate' }, r.duplicates);
