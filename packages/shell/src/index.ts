@@ -6,7 +6,17 @@
  * (`$(...)`, backticks) stays inside its word; redirections stay as words (dropRedirections).
  */
 export function splitShellCommands(script: string): string[][] {
-  const commands: string[][] = [];
+  return splitCommands(script).map((c) => c.words);
+}
+
+interface SplitCommand {
+  words: string[];
+  /** Its output goes into the next command (`|`, `|&`). */
+  pipesInto: boolean;
+}
+
+function splitCommands(script: string): SplitCommand[] {
+  const commands: SplitCommand[] = [];
   let words: string[] = [];
   let word = '';
   let inWord = false;
@@ -15,9 +25,9 @@ export function splitShellCommands(script: string): string[][] {
     word = '';
     inWord = false;
   };
-  const endCommand = () => {
+  const endCommand = (pipesInto = false) => {
     endWord();
-    if (words.length > 0) commands.push(words);
+    if (words.length > 0) commands.push({ words, pipesInto });
     words = [];
   };
   for (let i = 0; i < script.length; i++) {
@@ -60,7 +70,11 @@ export function splitShellCommands(script: string): string[][] {
         inWord = true;
         continue;
       }
-      endCommand();
+      // `||` and `&&` are one separator; `|` and `|&` pipe.
+      const doubled = (c === '|' || c === '&') && script[i + 1] === c;
+      const pipe = c === '|' && !doubled;
+      if (doubled || (pipe && script[i + 1] === '&')) i++;
+      endCommand(pipe);
     } else if (c === ' ' || c === '\t') {
       endWord();
     } else {
@@ -88,6 +102,24 @@ export function simpleCommands(script: string): string[][] {
   return splitShellCommands(script)
     .map(dropRedirections)
     .filter((words) => words.length > 0);
+}
+
+/**
+ * The pipelines of a script (`a | b | c` is one of three commands; a command on its own is a
+ * pipeline of one), each command's words without redirections.
+ */
+export function shellPipelines(script: string): string[][][] {
+  const out: string[][][] = [];
+  let current: string[][] = [];
+  for (const c of splitCommands(script)) {
+    const words = dropRedirections(c.words);
+    if (words.length > 0) current.push(words);
+    if (c.pipesInto) continue;
+    if (current.length > 0) out.push(current);
+    current = [];
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }
 
 /** Every word of a shell string, whatever command it belongs to. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dropRedirections, shellWords, simpleCommands, splitShellCommands } from '../src/index.ts';
+import { dropRedirections, shellPipelines, shellWords, simpleCommands, splitShellCommands } from '../src/index.ts';
 
 test('splits shell strings into simple commands, keeping quotes and redirections', () => {
   assert.deepEqual(splitShellCommands(`a 'b c' "d \\"e\\"" 2>&1 | f &>/dev/null && g # comment\nh`), [
@@ -32,4 +32,19 @@ test('redirections go, with their targets when those are separate words', () => 
 
 test('every word of a string, across its commands', () => {
   assert.deepEqual(shellWords('a; b|c && "d e"'), ['a', 'b', 'c', 'd e']);
+});
+
+test('pipelines: commands joined by | or |&, not by || or &&', () => {
+  assert.deepEqual(
+    shellPipelines('set -euo pipefail;  bwa mem ref.fa a.fq 2> /dev/null | samtools view -b - > a.bam'),
+    [
+      [['set', '-euo', 'pipefail']],
+      [
+        ['bwa', 'mem', 'ref.fa', 'a.fq'],
+        ['samtools', 'view', '-b', '-'],
+      ],
+    ],
+  );
+  assert.deepEqual(shellPipelines('a || b && c |& d | e; f &'), [[['a']], [['b']], [['c'], ['d'], ['e']], [['f']]]);
+  assert.deepEqual(shellPipelines('zcat x.gz 2>&1 | head'), [[['zcat', 'x.gz'], ['head']]]);
 });

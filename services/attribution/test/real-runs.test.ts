@@ -168,100 +168,125 @@ function assertTools(tree: TreeJson, mode: 'bpf' | 'proc'): void {
   }
 }
 
-describe('Snakemake under tracer run', {
-  skip: !have('snakemake') && 'snakemake is not installed (apt-get install snakemake)',
-}, () => {
-  engineTest('a succeeding run: rules, jobs, tools, and the benchmark files agree', (t) => {
-    // 12 Mb more reference: `bwa index` runs for seconds of CPU, enough for a 0.5 s sampler.
-    const dir = snakemakeDir('smk-ok', 40, 12);
-    const trace = join(dir, 'trace.jsonl');
-    const run = traced(dir, trace, ['snakemake', '-c2']);
-    assert.equal(run.status, 0, run.stderr);
-    t.diagnostic(`agent mode: ${run.mode}`);
-    const tree = treeOf(trace);
-    assert.equal(tree.runs.length, 1);
-    assert.equal(tree.runs[0]!.engine, 'snakemake');
-    assert.equal(tree.runs[0]!.status, 'succeeded');
-    assertSameJobs(tree, snakemakeJobs(dir));
-    assertTools(tree, run.mode);
+/** Debian's Snakemake 7.x, and 9.x from PyPI (infra/local/install.sh puts it in .tools/snakemake9). */
+const SNAKEMAKE_9 = join(REPO, '.tools', 'snakemake9', 'bin', 'snakemake');
+const SNAKEMAKES = [
+  {
+    version: '7',
+    bin: 'snakemake',
+    missing: !have('snakemake') && 'snakemake is not installed (apt-get install snakemake)',
+  },
+  {
+    version: '9',
+    bin: SNAKEMAKE_9,
+    missing: !existsSync(SNAKEMAKE_9) && 'Snakemake 9 is not installed (bash infra/local/install.sh)',
+  },
+];
 
-    // Outside reference: Snakemake's benchmark (psutil every 0.5 s for the first 15 s, then
-    // every 30 s; the sum over the job's process tree). Jobs long enough for its sampler.
-    const compared: string[] = [];
-    let cpuCompared = 0;
-    let rssCompared = 0;
-    for (const task of tasksOf(tree).filter((x) => x.step === 'bwa_map' || x.step === 'bwa_index')) {
-      const sample = /sample=(\w+)/.exec(task.name)?.[1];
-      const [, row] = readFileSync(join(dir, sample ? `bench/bwa_map.${sample}.tsv` : 'bench/bwa_index.tsv'), 'utf8')
-        .trim()
-        .split('\n');
-      const [seconds, , maxRssMiB, , , , , , meanLoad, cpuSeconds] = row!.split('\t').map(Number) as number[];
-      // Its sampler takes 0.5 s steps for 15 s, then 30 s ones: only jobs in that window compare.
-      if (seconds! < 3 || seconds! > 14) {
-        t.diagnostic(`${task.name}: ${seconds} s, outside the window where Snakemake's sampler is fine-grained`);
-        continue;
-      }
-      const ourRss = task.resources.peakRssBytes / 1048576;
-      const ourCpu = task.resources.cpuNs / 1e9;
-      compared.push(
-        `${task.name}: rss ${ourRss.toFixed(1)} vs ${maxRssMiB} MiB, cpu ${ourCpu.toFixed(2)} vs ${cpuSeconds} s`,
-      );
-      // Its max_rss is the largest of its samples. Both jobs hold a plateau for seconds (bwa
-      // index's BWT; bwa mem in -K batches), so the sampled max is a fair reference: within 10%.
-      assert.ok(Math.abs(ourRss - maxRssMiB!) <= 0.1 * maxRssMiB!, compared.at(-1));
-      rssCompared++;
-      // Snakemake's cpu_time is the sum at its LAST sample; when psutil fails on a process that
-      // just ended, that sample is dropped and cpu_time stays at an early value. Its mean_load
-      // (cpu_percent integrated over all samples) tells: the two must agree for cpu_time to count.
-      const fromLoad = (meanLoad! / 100) * seconds!;
-      // Its last sample comes up to 0.5 s before the end: under 4 s of CPU that tail alone can pass 10%.
-      if (cpuSeconds! < 4) continue;
-      if (Math.abs(fromLoad - cpuSeconds!) > 0.25 * Math.max(fromLoad, cpuSeconds!)) {
-        t.diagnostic(
-          `${task.name}: Snakemake's cpu_time ${cpuSeconds} s disagrees with its own mean_load (${fromLoad.toFixed(2)} s): not a reference`,
+for (const smk of SNAKEMAKES)
+  describe(`Snakemake ${smk.version} under tracer run`, { skip: smk.missing }, () => {
+    engineTest('a succeeding run: rules, jobs, tools, and the benchmark files agree', (t) => {
+      // 12 Mb more reference: `bwa index` runs for seconds of CPU, enough for a 0.5 s sampler.
+      const dir = snakemakeDir(`smk${smk.version}-ok`, 40, 12);
+      const trace = join(dir, 'trace.jsonl');
+      const run = traced(dir, trace, [smk.bin, '-c2']);
+      assert.equal(run.status, 0, run.stderr);
+      t.diagnostic(`agent mode: ${run.mode}`);
+      const tree = treeOf(trace);
+      assert.equal(tree.runs.length, 1);
+      assert.equal(tree.runs[0]!.engine, 'snakemake');
+      assert.equal(tree.runs[0]!.status, 'succeeded');
+      assertSameJobs(tree, snakemakeJobs(dir));
+      assertTools(tree, run.mode);
+
+      // Outside reference: Snakemake's benchmark (psutil every 0.5 s for the first 15 s, then
+      // every 30 s; the sum over the job's process tree). Jobs long enough for its sampler.
+      const compared: string[] = [];
+      let cpuCompared = 0;
+      let rssCompared = 0;
+      for (const task of tasksOf(tree).filter((x) => x.step === 'bwa_map' || x.step === 'bwa_index')) {
+        const sample = /sample=(\w+)/.exec(task.name)?.[1];
+        const [, row] = readFileSync(join(dir, sample ? `bench/bwa_map.${sample}.tsv` : 'bench/bwa_index.tsv'), 'utf8')
+          .trim()
+          .split('\n');
+        const [seconds, , maxRssMiB, , , , , , meanLoad, cpuSeconds] = row!.split('\t').map(Number) as number[];
+        // Its sampler takes 0.5 s steps for 15 s, then 30 s ones: only jobs in that window compare.
+        if (seconds! < 3 || seconds! > 14) {
+          t.diagnostic(`${task.name}: ${seconds} s, outside the window where Snakemake's sampler is fine-grained`);
+          continue;
+        }
+        const ourRss = task.resources.peakRssBytes / 1048576;
+        const ourCpu = task.resources.cpuNs / 1e9;
+        compared.push(
+          `${task.name}: rss ${ourRss.toFixed(1)} vs ${maxRssMiB} MiB, cpu ${ourCpu.toFixed(2)} vs ${cpuSeconds} s`,
         );
-        continue;
+        // Its max_rss is the largest of its samples. Both jobs hold a plateau for seconds (bwa
+        // index's BWT; bwa mem in -K batches), so the sampled max is a fair reference: within 10%.
+        assert.ok(Math.abs(ourRss - maxRssMiB!) <= 0.1 * maxRssMiB!, compared.at(-1));
+        rssCompared++;
+        // Snakemake's cpu_time is the sum at its LAST sample; when psutil fails on a process that
+        // just ended, that sample is dropped and cpu_time stays at an early value. Its mean_load
+        // (cpu_percent integrated over all samples) tells: the two must agree for cpu_time to count.
+        const fromLoad = (meanLoad! / 100) * seconds!;
+        // Its last sample comes up to 0.5 s before the end: under 4 s of CPU that tail alone can pass 10%.
+        if (cpuSeconds! < 4) continue;
+        if (Math.abs(fromLoad - cpuSeconds!) > 0.25 * Math.max(fromLoad, cpuSeconds!)) {
+          t.diagnostic(
+            `${task.name}: Snakemake's cpu_time ${cpuSeconds} s disagrees with its own mean_load (${fromLoad.toFixed(2)} s): not a reference`,
+          );
+          continue;
+        }
+        // Its cpu_time is as of its last sample, up to one 0.5 s step before the job ended.
+        const wall = `wall ${(task.resources.wallNs / 1e9).toFixed(2)} s, Snakemake's ${seconds} s, mean_load ${meanLoad}`;
+        assert.ok(Math.abs(ourCpu - cpuSeconds!) <= 0.1 * cpuSeconds! + 0.5, `${compared.at(-1)}; ${wall}`);
+        cpuCompared++;
       }
-      // Its cpu_time is as of its last sample, up to one 0.5 s step before the job ended.
-      const wall = `wall ${(task.resources.wallNs / 1e9).toFixed(2)} s, Snakemake's ${seconds} s, mean_load ${meanLoad}`;
-      assert.ok(Math.abs(ourCpu - cpuSeconds!) <= 0.1 * cpuSeconds! + 0.5, `${compared.at(-1)}; ${wall}`);
-      cpuCompared++;
-    }
-    // Snakemake's cpu_time is only a usable reference for jobs of 4 s or more whose mean_load
-    // agrees; on a fast or loaded machine no job may qualify, and then there is nothing to
-    // compare CPU against (RSS was compared above for every job).
-    if (cpuCompared === 0) t.diagnostic(`no job's CPU time was a usable reference: ${compared.join('; ')}`);
-    assert.ok(rssCompared > 0, `some job's max_rss was a reference: ${compared.join('; ')}`);
-    t.diagnostic(compared.join('; '));
+      // Snakemake's cpu_time is only a usable reference for jobs of 4 s or more whose mean_load
+      // agrees; on a fast or loaded machine no job may qualify, and then there is nothing to
+      // compare CPU against (RSS was compared above for every job).
+      if (cpuCompared === 0) t.diagnostic(`no job's CPU time was a usable reference: ${compared.join('; ')}`);
+      assert.ok(rssCompared > 0, `some job's max_rss was a reference: ${compared.join('; ')}`);
+      t.diagnostic(compared.join('; '));
 
-    // What a 0.5 s sampler cannot see: processes that lived less than that, which we list.
-    const short = tasksOf(tree).filter((x) => x.endTs !== null && x.endTs - x.startTs < 5e8 && x.tools.length > 0);
-    assert.ok(short.length > 0);
-    t.diagnostic(
-      `short-lived tool processes we list and a 0.5 s sampler misses: ${short.map((x) => `${x.tools.map((y) => `${y.name} [${y.pids}]`).join(', ')} in ${x.name}`).join('; ')}`,
-    );
-  });
+      // What a 0.5 s sampler cannot see: processes that lived less than that, which we list.
+      const short = tasksOf(tree).filter((x) => x.endTs !== null && x.endTs - x.startTs < 5e8 && x.tools.length > 0);
+      assert.ok(short.length > 0);
+      t.diagnostic(
+        `short-lived tool processes we list and a 0.5 s sampler misses: ${short.map((x) => `${x.tools.map((y) => `${y.name} [${y.pids}]`).join(', ')} in ${x.name}`).join('; ')}`,
+      );
+    });
 
-  engineTest('a run with one failing job: that job, and only it, failed', () => {
-    const dir = snakemakeDir('smk-fail', 1);
-    const trace = join(dir, 'trace.jsonl');
-    const run = traced(dir, trace, ['snakemake', '-c2', '--config', 'fail=B']);
-    assert.equal(run.status, 1);
-    const tree = treeOf(trace);
-    assert.equal(tree.runs[0]!.status, 'failed');
-    const jobs = snakemakeJobs(dir);
-    assert.deepEqual(
-      jobs.filter((j) => j.status === 'failed').map((j) => j.name),
-      ['bwa_map (sample=B)'],
-    );
-    assertSameJobs(tree, jobs);
-    const failed = tasksOf(tree).filter((x) => x.status !== 'succeeded');
-    assert.deepEqual(
-      failed.map((x) => [x.name, x.status, x.exitCode]),
-      [['bwa_map (sample=B)', 'failed', 1]],
-    );
+    engineTest('a run with one failing job: that job, and only it, failed', () => {
+      const dir = snakemakeDir(`smk${smk.version}-fail`, 1);
+      const trace = join(dir, 'trace.jsonl');
+      const run = traced(dir, trace, [smk.bin, '-c2', '--config', 'fail=B']);
+      assert.equal(run.status, 1);
+      const tree = treeOf(trace);
+      assert.equal(tree.runs[0]!.status, 'failed');
+      const jobs = snakemakeJobs(dir);
+      assert.deepEqual(
+        jobs.filter((j) => j.status === 'failed').map((j) => j.name),
+        ['bwa_map (sample=B)'],
+      );
+      assertSameJobs(tree, jobs);
+      const failed = tasksOf(tree).filter((x) => x.status !== 'succeeded');
+      assert.deepEqual(
+        failed.map((x) => [x.name, x.status, x.exitCode]),
+        [['bwa_map (sample=B)', 'failed', 1]],
+      );
+      // And the one insight `tracer run` wrote is on bwa mem, the pipe's first failure (its input
+      // is missing), not on samtools view, whose status pipefail passed on.
+      const insights = readFileSync(trace, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"type":"insight"'))
+        .map((l) => JSON.parse(l) as { kind: string; pid: number; category?: string });
+      const bwa = failed[0]!.tools.find((x) => x.name === 'bwa mem')!;
+      assert.deepEqual(
+        insights.map((i) => [i.kind, i.pid, i.category]),
+        [['nonzero_exit', bwa.pids[0], 'missing_input']],
+      );
+    });
   });
-});
 
 // --- cwltool -----------------------------------------------------------------------------------
 

@@ -157,3 +157,19 @@ test("an exec'd child's kernel peak that is only its parent's image is not taken
   assert.equal(tasks[0]!.resources.peakRssUnknownProcessCount, 1);
   assert.equal(tasks[1]!.resources.peakRssBytes, 900 * MiB);
 });
+
+test("with the exec'd image's own kernel peak (eBPF), that is the process's peak, known even unsampled", () => {
+  const b = new EventBuilder().start(1);
+  b.exec(1, ['snakemake', '-c2'], { cwd: '/w' }).sample(1, 75);
+  b.spawn(2, 1, ['/usr/bin/bash', '-c', 'set -euo pipefail;  samtools sort -o y.bam x.bam'], { cwd: '/w' });
+  b.exec(2, ['samtools', 'sort', '-o', 'y.bam', 'x.bam'], { cwd: '/w', ppid: 1 });
+  b.exit(2, 0, { peakMiB: 76, execPeakMiB: 4.5 });
+  b.spawn(3, 1, ['/usr/bin/bash', '-c', 'set -euo pipefail;  STAR --runMode alignReads'], { cwd: '/w' });
+  b.exec(3, ['STAR', '--runMode', 'alignReads'], { cwd: '/w', ppid: 1 }).sample(3, 700);
+  b.exit(3, 0, { peakMiB: 900, execPeakMiB: 880 });
+  b.exit(1);
+  const tasks = replay(b.events, null).tree.runs[0]!.steps.flatMap((s) => s.tasks);
+  assert.equal(tasks[0]!.resources.peakRssBytes, 4.5 * MiB);
+  assert.equal(tasks[0]!.resources.peakRssUnknownProcessCount ?? 0, 0, 'no peak is unknown');
+  assert.equal(tasks[1]!.resources.peakRssBytes, 880 * MiB);
+});

@@ -672,7 +672,11 @@ function onExit(state: AttributionState, e: EventOf<'process.exit'>): void {
     proc.inheritedRssBytes,
     parent?.everSampled ? parent.counters.rssBytes || parent.sampledPeakSinceExec : 0,
   );
-  if (proc.execCount > 0 && inherited > 0 && e.peakRssBytes <= inherited * INHERITED_PEAK_SLACK) {
+  if (proc.execCount > 0 && e.execPeakRssBytes !== undefined) {
+    // The kernel's peak of the image exec'd last (bpf/README.md): ru_maxrss also holds the
+    // images before it, the forking parent's included (Snakemake's bash exec'ing samtools).
+    c.peakRssBytes = Math.max(e.execPeakRssBytes, proc.sampledPeakSinceExec);
+  } else if (proc.execCount > 0 && inherited > 0 && e.peakRssBytes <= inherited * INHERITED_PEAK_SLACK) {
     // ru_maxrss still shows the parent's image this process replaced: keep what was sampled.
     proc.peakInherited = true;
     c.peakRssBytes = proc.sampledPeakSinceExec;

@@ -151,7 +151,14 @@ export class EventBuilder {
   exit(
     pid: number,
     code = 0,
-    o: { signal?: number; peakMiB?: number; cpuMs?: number; readBytes?: number; writeBytes?: number } = {},
+    o: {
+      signal?: number;
+      peakMiB?: number;
+      execPeakMiB?: number;
+      cpuMs?: number;
+      readBytes?: number;
+      writeBytes?: number;
+    } = {},
   ): this {
     this.events.push({
       ...this.env(),
@@ -164,6 +171,7 @@ export class EventBuilder {
       cpuUserNs: (o.cpuMs ?? 0) * 1e6,
       cpuSysNs: 0,
       peakRssBytes: (o.peakMiB ?? 0) * 1048576,
+      ...(o.execPeakMiB !== undefined ? { execPeakRssBytes: o.execPeakMiB * 1048576 } : {}),
       readBytes: o.readBytes ?? 0,
       writeBytes: o.writeBytes ?? 0,
     });

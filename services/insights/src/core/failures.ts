@@ -5,6 +5,7 @@
 // an orphan) or a task root; a parent that exits 0 handled it. Crashes and OOM kills are
 // reported at once.
 import type { InsightKind } from '@tracer/events';
+import { shellPipelines } from '@tracer/shell';
 import { classifyEvidence, describeCategory, explainDeterministic, type RootCause } from './classify.ts';
 import { diskFullEvidence } from './detectors/disk-full.ts';
 import { nonzeroExitSummary } from './detectors/nonzero-exit.ts';
@@ -50,15 +51,62 @@ export function findCulprit(state: EngineState, p: ProcessRecord): ProcessRecord
       ? pool.filter((c) => statusAsCode(c) === statusAsCode(cur) || (c.oom && cur.exit!.code === 137)).sort(byEnd)
       : [];
     if (passedOn[0]) {
-      cur = passedOn[0];
+      cur = firstFailureOfItsPipeline(state, cur, passedOn[0], pool);
       continue;
     }
     // The parent failed with a status of its own: its own error lines, if any, explain it.
     if (cur.exit && ownErrorLines(cur) > 0) break;
-    cur = pool.sort(byEnd)[0]!;
+    cur = firstFailureOfItsPipeline(state, cur, pool.sort(byEnd)[0]!, pool);
   }
   return cur;
 }
+
+/**
+ * The first member of `chosen`'s pipeline (`bwa mem x | samtools view -`) to fail, among the
+ * `failed` children of `shell`: the others failed on what it left them (an empty or cut
+ * stream), and pipefail passes on the rightmost status, the consequence. The members of one
+ * run of a pipeline are consecutive children of its shell (it forks them all before it waits),
+ * matched to the script's commands by name; one that never exec'd is a subshell (a builtin).
+ * Not a pipeline, or not matched: `chosen`.
+ */
+function firstFailureOfItsPipeline(
+  state: EngineState,
+  shell: ProcessRecord,
+  chosen: ProcessRecord,
+  failed: readonly ProcessRecord[],
+): ProcessRecord {
+  const script = shellScript(shell);
+  if (script === undefined) return chosen;
+  const kids = shell.children.map((k) => state.processes.get(k));
+  const at = kids.indexOf(chosen);
+  const subshell = (p: ProcessRecord) => p.exe === shell.exe && p.argv.join('\0') === shell.argv.join('\0');
+  const fits = (p: ProcessRecord | undefined, name: string) =>
+    p !== undefined && (subshell(p) || baseName(p.argv[0]) === name);
+  for (const pipeline of shellPipelines(script)) {
+    if (pipeline.length < 2) continue;
+    const names = pipeline.map(commandName);
+    for (let j = 0; j < names.length; j++) {
+      const first = at - j;
+      if (first < 0 || !names.every((n, m) => fits(kids[first + m], n))) continue;
+      const members = new Set(kids.slice(first, first + names.length));
+      const end = (p: ProcessRecord) => p.endTs ?? Number.POSITIVE_INFINITY;
+      return failed.filter((c) => members.has(c)).sort((a, b) => end(a) - end(b))[0] ?? chosen;
+    }
+  }
+  return chosen;
+}
+
+/** The script of `sh -c SCRIPT` (also `bash -ec`, `-xc` and the like). */
+function shellScript(p: ProcessRecord): string | undefined {
+  if (!SHELLS.has(baseName(p.argv[0]))) return undefined;
+  const i = p.argv.findIndex((a, k) => k > 0 && /^-[a-z]*c[a-z]*$/.test(a));
+  return i > 0 ? p.argv[i + 1] : undefined;
+}
+
+const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh']);
+const baseName = (path: string | undefined) => (path ?? '').slice((path ?? '').lastIndexOf('/') + 1);
+/** A pipeline command's program: its first word after `VAR=value` assignments. */
+const commandName = (words: readonly string[]) => baseName(words.find((w) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w)));
 
 function isReportPoint(state: EngineState, p: ProcessRecord): boolean {
   if (p.task?.isTaskRoot) return true;

@@ -27,6 +27,51 @@ test('a missing input: the insight is on cat, not on the shell that passed exit 
   assert.ok(i.nextSteps?.[0]?.includes('/data/missing.fq'));
 });
 
+test('a pipeline under pipefail: the member that failed first, not the one whose status was passed on', () => {
+  // Snakemake's `bwa mem ref missing.fq 2> /dev/null | samtools view -b -`: bwa fails silently
+  // on its missing input, then samtools fails on the empty stream, and pipefail passes its 1 on.
+  const t = traceBuilder();
+  t.at(0)
+    .exec(400, [
+      '/usr/bin/bash',
+      '-c',
+      'set -euo pipefail;  bwa mem ref.fa missing.fq 2> /dev/null | samtools view -b -',
+    ])
+    .at(0.01)
+    .exec(401, ['bwa', 'mem', 'ref.fa', 'missing.fq'], { ppid: 400 })
+    .syscallError(401, 'openat', 'ENOENT', { path: '/w/missing.fq' })
+    // bwa can be gone before bash has forked samtools: the two need not be alive together.
+    .exit(401, { code: 1 })
+    .at(0.02)
+    .exec(402, ['samtools', 'view', '-b', '-'], { ppid: 400 })
+    .at(0.03)
+    .log(402, '[main_samview] fail to read the header from "-".\n')
+    .exit(402, { code: 1 })
+    .exit(400, { code: 1 });
+  const insights = analyzeTrace(t.events);
+  assert.equal(insights.length, 1, JSON.stringify(insights, null, 1));
+  assert.equal(insights[0]!.pid, 401);
+  assert.equal(insights[0]!.category, 'missing_input');
+  assert.match(insights[0]!.summary, /missing\.fq/);
+});
+
+test('sequential commands do not overlap: a handled earlier failure is not the culprit', () => {
+  const t = traceBuilder();
+  t.at(0)
+    .exec(500, ['sh', '-c', 'grep -q x a || true; samtools index b.bam'])
+    .at(0.01)
+    .exec(501, ['grep', '-q', 'x', 'a'], { ppid: 500 })
+    .exit(501, { code: 1 })
+    .at(0.02)
+    .exec(502, ['samtools', 'index', 'b.bam'], { ppid: 500 })
+    .log(502, '[E::hts_open_format] Failed to open file "b.bam" : No such file or directory\n')
+    .exit(502, { code: 1 })
+    .exit(500, { code: 1 });
+  const insights = analyzeTrace(t.events);
+  assert.equal(insights.length, 1);
+  assert.equal(insights[0]!.pid, 502);
+});
+
 test('a silent failure explained by the kernel: ENOENT on the input path', () => {
   const t = traceBuilder();
   t.at(0)

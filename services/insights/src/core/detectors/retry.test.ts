@@ -65,6 +65,26 @@ test('the same command run twice, both successful, is no retry', () => {
   assert.deepEqual(analyzeTrace(t.events), []);
 });
 
+test("the same command in two jobs' shells, one failing, is no retry (before any task is known)", () => {
+  // Snakemake: `bwa mem ... | samtools view -b -` for samples B (fails) and C, one after the other.
+  const t = traceBuilder();
+  t.at(0).exec(100, ['snakemake', '-c2']);
+  for (const [shell, pid, code, sample] of [
+    [110, 111, 1, 'B'],
+    [120, 121, 0, 'C'],
+  ] as const) {
+    t.exec(shell, ['/usr/bin/bash', '-c', `set -euo pipefail;  samtools view -b - > ${sample}.bam`], { ppid: 100 })
+      .exec(pid, ['samtools', 'view', '-b', '-'], { ppid: shell })
+      .exit(pid, { code })
+      .exit(shell, { code });
+  }
+  t.exit(100, { code: 1 });
+  assert.deepEqual(
+    analyzeTrace(t.events).map((i) => i.kind),
+    ['nonzero_exit'],
+  );
+});
+
 test("toil's per-attempt launcher (sh -c _toil_worker ...) is no second retry of the task it starts", () => {
   const t = traceBuilder();
   const worker = ['/bin/sh', '-c', '_toil_worker CWLJob file:/w/js kind-CWLJob/instance-952sql3a'];

@@ -13,7 +13,11 @@ export function retryKeyOf(p: ProcessRecord): string {
   // attempt (a download loop), not across attempts: those are the task's retry.
   if (p.task?.isTaskRoot && p.task.taskKey) return p.task.taskKey;
   const command = `${p.exe}\0${p.argv.join('\0')}\0${p.cwd}`;
-  return p.task?.taskId ? `${p.task.taskId}\0${command}` : command;
+  if (p.task?.taskId) return `${p.task.taskId}\0${command}`;
+  // No task known (yet: attribution can name it a moment later): an attempt is the same
+  // command run again by the same parent (a retry loop, a driver re-spawning it). The same
+  // `samtools view -b -` in two jobs' shells is two jobs, not a retry.
+  return `${p.parentKey ?? ''}\0${command}`;
 }
 
 function retryId(key: string): string {
