@@ -46,6 +46,12 @@ export function traceBuilder(start = T0) {
       push({ ...env(), type: 'host.info', hostname: 'h1', bootId: 'abcdef01-0000', kernel: '6.1', cpus, memoryBytes });
       return api;
     },
+    /** A child that has not exec'd (yet): a subshell running a builtin, or before its exec. */
+    fork(pid: number, o: { ppid: number }) {
+      if (!upids.has(pid)) upids.set(pid, `abcdef01-${pid}-${now - start + 1}`);
+      push({ ...env(), type: 'process.fork', pid, upid: upid(pid), ppid: o.ppid, parentUpid: upid(o.ppid) });
+      return api;
+    },
     exec(pid: number, argv: string[], o: ExecOpts = {}) {
       if (!upids.has(pid)) upids.set(pid, `abcdef01-${pid}-${now - start + 1}`);
       const parent = o.ppid !== undefined ? upids.get(o.ppid) : undefined;

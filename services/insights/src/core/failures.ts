@@ -80,15 +80,15 @@ function firstFailureOfItsPipeline(
   const kids = shell.children.map((k) => state.processes.get(k));
   const at = kids.indexOf(chosen);
   const subshell = (p: ProcessRecord) => p.exe === shell.exe && p.argv.join('\0') === shell.argv.join('\0');
-  const fits = (p: ProcessRecord | undefined, name: string) =>
-    p !== undefined && (subshell(p) || baseName(p.argv[0]) === name);
+  // By name anywhere in the command's words: `time tool`, `env X=1 tool` exec the tool in place.
+  const fits = (p: ProcessRecord | undefined, words: readonly string[]) =>
+    p !== undefined && (subshell(p) || words.some((w) => baseName(w) === baseName(p.argv[0])));
   for (const pipeline of shellPipelines(script)) {
     if (pipeline.length < 2) continue;
-    const names = pipeline.map(commandName);
-    for (let j = 0; j < names.length; j++) {
+    for (let j = 0; j < pipeline.length; j++) {
       const first = at - j;
-      if (first < 0 || !names.every((n, m) => fits(kids[first + m], n))) continue;
-      const members = new Set(kids.slice(first, first + names.length));
+      if (first < 0 || !pipeline.every((words, m) => fits(kids[first + m], words))) continue;
+      const members = new Set(kids.slice(first, first + pipeline.length));
       const end = (p: ProcessRecord) => p.endTs ?? Number.POSITIVE_INFINITY;
       return failed.filter((c) => members.has(c)).sort((a, b) => end(a) - end(b))[0] ?? chosen;
     }
@@ -105,8 +105,6 @@ function shellScript(p: ProcessRecord): string | undefined {
 
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh']);
 const baseName = (path: string | undefined) => (path ?? '').slice((path ?? '').lastIndexOf('/') + 1);
-/** A pipeline command's program: its first word after `VAR=value` assignments. */
-const commandName = (words: readonly string[]) => baseName(words.find((w) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w)));
 
 function isReportPoint(state: EngineState, p: ProcessRecord): boolean {
   if (p.task?.isTaskRoot) return true;

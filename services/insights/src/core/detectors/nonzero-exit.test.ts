@@ -55,6 +55,27 @@ test('a pipeline under pipefail: the member that failed first, not the one whose
   assert.match(insights[0]!.summary, /missing\.fq/);
 });
 
+test('a pipeline member behind a wrapper (`time tool`) and a builtin in a subshell still match', () => {
+  const t = traceBuilder();
+  t.at(0)
+    .exec(600, ['bash', '-c', 'set -o pipefail; echo start | time zcat /w/missing.gz | env LC_ALL=C sort'])
+    .fork(601, { ppid: 600 })
+    .exit(601, { code: 0 })
+    .exec(602, ['zcat', '/w/missing.gz'], { ppid: 600 })
+    .syscallError(602, 'openat', 'ENOENT', { path: '/w/missing.gz' })
+    .log(602, 'gzip: /w/missing.gz: No such file or directory\n')
+    .exit(602, { code: 1 })
+    .at(0.01)
+    .exec(603, ['sort'], { ppid: 600 })
+    .log(603, 'sort: read failed: -: Input/output error\n')
+    .exit(603, { code: 2 })
+    .exit(600, { code: 2 });
+  const insights = analyzeTrace(t.events);
+  assert.equal(insights.length, 1, JSON.stringify(insights, null, 1));
+  assert.equal(insights[0]!.pid, 602);
+  assert.equal(insights[0]!.category, 'missing_input');
+});
+
 test('sequential commands do not overlap: a handled earlier failure is not the culprit', () => {
   const t = traceBuilder();
   t.at(0)
