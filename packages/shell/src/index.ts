@@ -122,6 +122,41 @@ export function shellPipelines(script: string): string[][][] {
   return out;
 }
 
+/** Program names of POSIX-style shells and their kin. */
+export const SHELL_NAMES: ReadonlySet<string> = new Set([
+  'sh',
+  'bash',
+  'dash',
+  'zsh',
+  'ksh',
+  'mksh',
+  'ash',
+  'fish',
+  'csh',
+  'tcsh',
+]);
+
+/** What a shell's arguments (argv without argv[0]) run: a `-c` string, a script file, or neither (stdin). */
+export type ShellInvocation = { script: string } | { file: string; args: string[] } | undefined;
+
+/**
+ * Reads a shell's options up to what it runs: `-c SCRIPT` (also combined, `-ec`, `-xc`), else
+ * the first operand, a script file with its arguments. Options that take a value (`-o
+ * pipefail`, `-euo pipefail`, `-O extglob`, `--rcfile FILE`) skip it.
+ */
+export function shellInvocation(args: readonly string[]): ShellInvocation {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (/^-[a-zA-Z]*c[a-zA-Z]*$/.test(a)) {
+      const script = args[i + 1];
+      return script === undefined ? undefined : { script };
+    }
+    if (/^[-+][a-zA-Z]*[oO]$/.test(a) || a === '--rcfile' || a === '--init-file') i++;
+    else if (!a.startsWith('-') && !a.startsWith('+')) return { file: a, args: args.slice(i + 1) };
+  }
+  return undefined;
+}
+
 /** Every word of a shell string, whatever command it belongs to. */
 export function shellWords(text: string): string[] {
   return splitShellCommands(text.replace(/[;&|()\n]/g, ' ')).flat();

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dropRedirections, shellPipelines, shellWords, simpleCommands, splitShellCommands } from '../src/index.ts';
+import {
+  dropRedirections,
+  shellInvocation,
+  shellPipelines,
+  shellWords,
+  simpleCommands,
+  splitShellCommands,
+} from '../src/index.ts';
 
 test('splits shell strings into simple commands, keeping quotes and redirections', () => {
   assert.deepEqual(splitShellCommands(`a 'b c' "d \\"e\\"" 2>&1 | f &>/dev/null && g # comment\nh`), [
@@ -47,4 +54,16 @@ test('pipelines: commands joined by | or |&, not by || or &&', () => {
   );
   assert.deepEqual(shellPipelines('a || b && c |& d | e; f &'), [[['a']], [['b']], [['c'], ['d'], ['e']], [['f']]]);
   assert.deepEqual(shellPipelines('zcat x.gz 2>&1 | head'), [[['zcat', 'x.gz'], ['head']]]);
+});
+
+test("a shell's invocation: a -c string past its options, a script file with its arguments, or neither", () => {
+  assert.deepEqual(shellInvocation(['-c', 'bwa mem r a']), { script: 'bwa mem r a' });
+  assert.deepEqual(shellInvocation(['-euo', 'pipefail', '-c', 'x']), { script: 'x' });
+  assert.deepEqual(shellInvocation(['-o', 'pipefail', '-ec', 'x']), { script: 'x' });
+  assert.deepEqual(shellInvocation(['--rcfile', 'r', '-x', 'run.sh', '-c', 'a']), {
+    file: 'run.sh',
+    args: ['-c', 'a'],
+  });
+  assert.equal(shellInvocation(['-c']), undefined);
+  assert.equal(shellInvocation(['-i']), undefined);
 });

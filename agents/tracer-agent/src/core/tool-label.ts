@@ -4,9 +4,7 @@
 // (`samtools sort`). The simple grouping of `tracer run`; engine-aware attribution with a
 // rules file is its own issue (DESIGN.md section 7).
 
-import { dropRedirections, shellWords, splitShellCommands } from '@tracer/shell';
-
-const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'fish', 'csh', 'tcsh']);
+import { dropRedirections, SHELL_NAMES, shellInvocation, shellWords, splitShellCommands } from '@tracer/shell';
 
 /** Per wrapper: options that take a value, and how many positional args precede the command. */
 interface WrapperSyntax {
@@ -145,7 +143,7 @@ export function labelTool(argv: readonly string[] | undefined, exe?: string): st
 /** Whether the program is a shell or a wrapper that only runs another program. */
 export function isShellOrWrapper(argv: readonly string[] | undefined, exe?: string): boolean {
   const name = progName(argv?.[0] ?? exe ?? '');
-  return SHELLS.has(name) || Object.hasOwn(WRAPPERS, name) || name === 'tracer';
+  return SHELL_NAMES.has(name) || Object.hasOwn(WRAPPERS, name) || name === 'tracer';
 }
 
 function labelArgv(argv: readonly string[], depth: number): string | undefined {
@@ -154,7 +152,7 @@ function labelArgv(argv: readonly string[], depth: number): string | undefined {
   const name = progName(first);
   if (depth > MAX_DEPTH) return name;
 
-  if (SHELLS.has(name)) return labelShell(name, argv, depth);
+  if (SHELL_NAMES.has(name)) return labelShell(name, argv, depth);
 
   const wrapperKey =
     (name === 'conda' || name === 'mamba' || name === 'micromamba') && argv[1] === 'run' ? 'conda-run' : name;
@@ -214,21 +212,9 @@ function splitStringOption(argv: readonly string[]): string[] | undefined {
 }
 
 function labelShell(name: string, argv: readonly string[], depth: number): string {
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-c' || (/^-[a-z]*c[a-z]*$/.test(a) && !a.startsWith('--'))) {
-      const script = argv[i + 1];
-      return script === undefined ? name : (labelCommandString(script, depth + 1) ?? name);
-    }
-    // `-o pipefail`, `-euo pipefail`: the option name is the next word.
-    if (/^[-+][a-zA-Z]*[oO]$/.test(a)) {
-      i++;
-      continue;
-    }
-    if (a.startsWith('-') || a.startsWith('+')) continue;
-    return `${name} ${basename(a)}`;
-  }
-  return name;
+  const run = shellInvocation(argv.slice(1));
+  if (run && 'script' in run) return labelCommandString(run.script, depth + 1) ?? name;
+  return run ? `${name} ${basename(run.file)}` : name;
 }
 
 function labelInterpreter(name: string, argv: readonly string[]): string {

@@ -1,6 +1,7 @@
 // Tool detection: which program a process is (bwa mem, samtools sort, STAR alignReads, picard
 // MarkDuplicates, a python script), seeing through shells, wrappers, interpreters and java.
 // The rules are data (data/tool-rules.yaml); this module validates them and applies them.
+import { shellInvocation } from '@tracer/shell';
 import { basename, globToRegExp, programCommands } from './argv.ts';
 
 /** How a tool's subcommand is read from its arguments. */
@@ -330,33 +331,12 @@ export function detectTool(rules: ToolRules, exe: string, argv: string[], depth 
 
 function seeThroughShell(rules: ToolRules, args: string[], depth: number): ToolMatch | null {
   // bash [-euo pipefail] -c 'script' | bash [-ue] script.sh args
-  let i = 0;
-  while (i < args.length) {
-    const a = args[i]!;
-    if (a === '-c') {
-      const script = args[i + 1];
-      return script === undefined ? null : firstProgram(rules, script, depth);
-    }
-    if (a === '-o' || a === '+o' || a === '-O' || a === '+O' || a === '--rcfile' || a === '--init-file') {
-      i += 2;
-      continue;
-    }
-    if (/^-[a-zA-Z]*c[a-zA-Z]*$/.test(a) && !a.startsWith('--')) {
-      // -ec, -xc: combined flags ending the options with a -c script.
-      const script = args[i + 1];
-      return script === undefined ? null : firstProgram(rules, script, depth);
-    }
-    if (a.startsWith('-') || a.startsWith('+')) {
-      i++;
-      continue;
-    }
-    // A script file: a tool when a rule names it (bioconda's `picard` shell wrapper).
-    const script = basename(a);
-    const rule = lookup(rules.byScript, script);
-    if (rule) return toolOf(rules, rule, args.slice(i + 1), null);
-    return null;
-  }
-  return null;
+  const run = shellInvocation(args);
+  if (!run) return null;
+  if ('script' in run) return firstProgram(rules, run.script, depth);
+  // A script file: a tool when a rule names it (bioconda's `picard` shell wrapper).
+  const rule = lookup(rules.byScript, basename(run.file));
+  return rule ? toolOf(rules, rule, run.args, null) : null;
 }
 
 /** The first program a script runs, preferring real work over housekeeping (mkdir, cd). */

@@ -5,7 +5,7 @@
 // an orphan) or a task root; a parent that exits 0 handled it. Crashes and OOM kills are
 // reported at once.
 import type { InsightKind } from '@tracer/events';
-import { shellPipelines } from '@tracer/shell';
+import { SHELL_NAMES, shellInvocation, shellPipelines } from '@tracer/shell';
 import { classifyEvidence, describeCategory, explainDeterministic, type RootCause } from './classify.ts';
 import { diskFullEvidence } from './detectors/disk-full.ts';
 import { nonzeroExitSummary } from './detectors/nonzero-exit.ts';
@@ -14,7 +14,7 @@ import { signalSummary } from './detectors/signal.ts';
 import { timeLimitSummary } from './detectors/time-limit.ts';
 import { buildEvidencePacket } from './evidence.ts';
 import { crashSignals, SIGPIPE, SIGXCPU } from './exit-codes.ts';
-import { failed } from './processes.ts';
+import { basename, failed } from './processes.ts';
 import type { DetectorContext, EngineState, InsightDraft, ProcessRecord } from './types.ts';
 
 function statusAsCode(p: ProcessRecord): number {
@@ -82,29 +82,27 @@ function firstFailureOfItsPipeline(
   const subshell = (p: ProcessRecord) => p.exe === shell.exe && p.argv.join('\0') === shell.argv.join('\0');
   // By name anywhere in the command's words: `time tool`, `env X=1 tool` exec the tool in place.
   const fits = (p: ProcessRecord | undefined, words: readonly string[]) =>
-    p !== undefined && (subshell(p) || words.some((w) => baseName(w) === baseName(p.argv[0])));
+    p !== undefined && (subshell(p) || words.some((w) => basename(w) === basename(p.argv[0] ?? '')));
   for (const pipeline of shellPipelines(script)) {
     if (pipeline.length < 2) continue;
     for (let j = 0; j < pipeline.length; j++) {
       const first = at - j;
       if (first < 0 || !pipeline.every((words, m) => fits(kids[first + m], words))) continue;
       const members = new Set(kids.slice(first, first + pipeline.length));
-      const end = (p: ProcessRecord) => p.endTs ?? Number.POSITIVE_INFINITY;
-      return failed.filter((c) => members.has(c)).sort((a, b) => end(a) - end(b))[0] ?? chosen;
+      return failed.filter((c) => members.has(c)).sort((a, b) => endOf(a) - endOf(b))[0] ?? chosen;
     }
   }
   return chosen;
 }
 
-/** The script of `sh -c SCRIPT` (also `bash -ec`, `-xc` and the like). */
-function shellScript(p: ProcessRecord): string | undefined {
-  if (!SHELLS.has(baseName(p.argv[0]))) return undefined;
-  const i = p.argv.findIndex((a, k) => k > 0 && /^-[a-z]*c[a-z]*$/.test(a));
-  return i > 0 ? p.argv[i + 1] : undefined;
-}
+const endOf = (p: ProcessRecord) => p.endTs ?? Number.POSITIVE_INFINITY;
 
-const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh']);
-const baseName = (path: string | undefined) => (path ?? '').slice((path ?? '').lastIndexOf('/') + 1);
+/** The script of `sh -c SCRIPT` (also `bash -ec`, `bash -euo pipefail -c`). */
+function shellScript(p: ProcessRecord): string | undefined {
+  if (!SHELL_NAMES.has(basename(p.argv[0] ?? ''))) return undefined;
+  const run = shellInvocation(p.argv.slice(1));
+  return run && 'script' in run ? run.script : undefined;
+}
 
 function isReportPoint(state: EngineState, p: ProcessRecord): boolean {
   if (p.task?.isTaskRoot) return true;

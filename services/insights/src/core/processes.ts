@@ -23,7 +23,7 @@ const MAX_FINDINGS = 200;
 const MAX_TAIL = 30;
 const MAX_SYSCALL_RECORDS = 64;
 
-function basename(p: string): string {
+export function basename(p: string): string {
   const i = p.lastIndexOf('/');
   return i >= 0 ? p.slice(i + 1) : p;
 }
