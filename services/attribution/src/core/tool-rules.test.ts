@@ -84,6 +84,8 @@ test('shells and wrappers see through to the real tool', () => {
     name('/bin/sh', 'sh', '-c', 'mkdir -p out && cd out && samtools sort -o x.bam ../y.bam'),
     'samtools sort',
   );
+  // Options with a value before -c (`-euo pipefail`), as Nextflow and make recipes write them.
+  assert.equal(name('/bin/bash', 'bash', '-euo', 'pipefail', '-c', 'samtools index x.bam'), 'samtools index');
   assert.equal(name('/usr/bin/env', 'env', 'OMP_NUM_THREADS=4', 'salmon', 'quant', '-i', 'x'), 'salmon quant');
   assert.equal(name('/usr/bin/time', 'time', '-v', 'bwa', 'mem', 'r', 'q'), 'bwa mem');
   assert.equal(name('/usr/bin/nice', 'nice', '-n', '10', 'samtools', 'index', 'x.bam'), 'samtools index');
